@@ -1,0 +1,70 @@
+/**
+ * Wire codes shared by the server, the SDK and the docs: the single registry.
+ *
+ * Every `error_code` a client can receive, and every WebSocket close code the
+ * server uses, is declared here and documented in docs/protocol.md (a test
+ * checks that the two agree).
+ */
+
+export interface ErrorCodeInfo {
+  /** One-line human description, also used as the default `error` text. */
+  readonly message: string;
+  /** Whether retrying the same request later can succeed. */
+  readonly retryable: boolean;
+}
+
+export const ERROR_CODES = {
+  INVALID_JSON: { message: 'frame is not valid JSON', retryable: false },
+  INVALID_FRAME: { message: 'frame must be a JSON object sent as a text frame', retryable: false },
+  INVALID_FIELD: { message: 'a field has the wrong type or an invalid value', retryable: false },
+  UNKNOWN_TYPE: { message: 'unknown message type', retryable: false },
+  FORBIDDEN_TYPE: { message: 'this message type may only be sent by the server', retryable: false },
+  FRAME_TOO_LARGE: { message: 'frame exceeds the maximum payload size', retryable: false },
+  INVALID_CHANNEL: { message: 'room or channel name is missing or invalid', retryable: false },
+  CHANNEL_NOT_FOUND: { message: 'channel does not exist', retryable: false },
+  CHANNEL_EXISTS: { message: 'channel already exists', retryable: false },
+  NOT_A_MEMBER: { message: 'sender has not joined this channel', retryable: false },
+  MISSING_TARGET: { message: 'private message has no payload.target', retryable: false },
+  UNKNOWN_TARGET: { message: 'no connected client has this id', retryable: true },
+  UNKNOWN_COMMAND: { message: 'unknown command', retryable: false },
+  INVALID_PARAMETERS: { message: 'command parameters are invalid', retryable: false },
+  RATE_LIMITED: { message: 'too many invalid frames; slow down', retryable: true },
+  HISTORY_UNAVAILABLE: { message: 'history could not be read or written', retryable: true },
+  SHUTTING_DOWN: { message: 'server is shutting down', retryable: true },
+  INTERNAL_ERROR: { message: 'internal server error', retryable: true },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+export function isRetryable(code: ErrorCode): boolean {
+  return ERROR_CODES[code].retryable;
+}
+
+/**
+ * WebSocket close codes. 1000–1015 are the RFC 6455 codes the server uses;
+ * 4000–4499 mean "reconnect is expected to work", 4500–4999 mean "do not
+ * reconnect without changing something" (the SDK stops retrying).
+ */
+export const CLOSE_CODES = {
+  NORMAL: { code: 1000, reconnect: false, message: 'normal closure' },
+  GOING_AWAY: { code: 1001, reconnect: true, message: 'server shutting down' },
+  MESSAGE_TOO_BIG: { code: 1009, reconnect: false, message: 'frame above the hard size cap (closed by the transport)' },
+  INTERNAL_ERROR: { code: 1011, reconnect: true, message: 'unexpected server condition' },
+  HEARTBEAT_TIMEOUT: { code: 4001, reconnect: true, message: 'no pong or traffic for two heartbeat intervals' },
+  SLOW_CONSUMER: { code: 4002, reconnect: true, message: 'outbound buffer above the slow-consumer limit' },
+  FRAME_TOO_LARGE: { code: 4500, reconnect: false, message: 'frame exceeds the maximum payload size' },
+  ABUSIVE_CLIENT: { code: 4501, reconnect: false, message: 'too many invalid frames' },
+} as const satisfies Record<string, { code: number; reconnect: boolean; message: string }>;
+
+export type CloseCodeName = keyof typeof CLOSE_CODES;
+
+/** True when a client should try to reconnect after this close code. */
+export function shouldReconnect(code: number): boolean {
+  if (code >= 4000 && code <= 4499) return true;
+  if (code >= 4500 && code <= 4999) return false;
+  return code !== 1000 && code !== 1008 && code !== 1009;
+}

@@ -1,0 +1,211 @@
+/**
+ * The ArqonBus v1 JSON envelope: the types every layer shares, and the parser
+ * that turns an untrusted decoded frame (`unknown`) into a discriminated union.
+ */
+import { ProtocolError } from './errors.js';
+
+export const PROTOCOL_VERSION = '1.0';
+
+export const MESSAGE_TYPES = [
+  'event',
+  'private',
+  'command',
+  'command_response',
+  'system',
+  'telemetry',
+  'error',
+] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/** Types only the server emits; a client sending one gets FORBIDDEN_TYPE. */
+export const SERVER_ONLY_TYPES: ReadonlySet<MessageType> = new Set([
+  'command_response',
+  'system',
+  'telemetry',
+  'error',
+]);
+
+export type JsonObject = Record<string, unknown>;
+
+/** The envelope as it travels on the wire. */
+export interface Envelope {
+  version: string;
+  id: string;
+  type: MessageType;
+  room: string | null;
+  channel: string | null;
+  from: string | null;
+  timestamp: string;
+  payload: JsonObject;
+  metadata?: JsonObject;
+  /** Only on `type: "error"`. */
+  request_id?: string | null;
+  error?: string;
+  error_code?: string;
+  retryable?: boolean;
+}
+
+/** A validated client frame. */
+export type ClientFrame = EventFrame | PrivateFrame | CommandFrame;
+
+interface FrameBase {
+  /** The client's id when it gave one (responses refer to it), else a fresh `arq_` id. */
+  id: string;
+  timestamp: string;
+  payload: JsonObject;
+  metadata: JsonObject | undefined;
+}
+export interface EventFrame extends FrameBase {
+  type: 'event';
+  room: string;
+  channel: string;
+}
+export interface PrivateFrame extends FrameBase {
+  type: 'private';
+  targets: string[];
+  room: string | null;
+  channel: string | null;
+}
+export interface CommandFrame extends FrameBase {
+  type: 'command';
+  command: string;
+  parameters: JsonObject;
+}
+
+export const MAX_ID_LENGTH = 128;
+export const MAX_TARGETS = 256;
+const NAME_RE = /^[A-Za-z0-9_.@+-]{1,128}$/;
+const COMMAND_RE = /^[a-z][a-z0-9_]{0,63}$/;
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function isValidName(value: unknown): value is string {
+  return typeof value === 'string' && NAME_RE.test(value);
+}
+
+let idCounter = 0;
+const idPrefix = `arq_${Date.now().toString(36)}${Math.floor(Math.random() * 0xffff).toString(36)}_`;
+/** A unique message id: `arq_` + node-unique prefix + counter. O(1), no crypto on the hot path. */
+export function newMessageId(): string {
+  idCounter = (idCounter + 1) >>> 0;
+  return idPrefix + idCounter.toString(36);
+}
+
+/**
+ * Reads `room` + `channel` or the combined `"channel": "room:channel"` form.
+ * Returns nulls when neither is present; throws INVALID_CHANNEL when malformed.
+ */
+export function parseAddress(room: unknown, channel: unknown): { room: string; channel: string } | null {
+  if (room == null && channel == null) return null;
+  if (typeof channel === 'string' && channel.includes(':') && room == null) {
+    const i = channel.indexOf(':');
+    return checkAddress(channel.slice(0, i), channel.slice(i + 1));
+  }
+  return checkAddress(room, channel);
+}
+
+function checkAddress(room: unknown, channel: unknown): { room: string; channel: string } {
+  if (!isValidName(room)) {
+    throw new ProtocolError('INVALID_CHANNEL', 'room must be 1-128 characters of A-Z a-z 0-9 _ . @ + -', 'room');
+  }
+  if (!isValidName(channel)) {
+    throw new ProtocolError('INVALID_CHANNEL', 'channel must be 1-128 characters of A-Z a-z 0-9 _ . @ + -', 'channel');
+  }
+  return { room, channel };
+}
+
+/** Reads the id a client gave a frame, if it is usable for correlating the error. */
+export function peekRequestId(raw: unknown): string | null {
+  if (!isJsonObject(raw)) return null;
+  const id = raw['id'];
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH ? id : null;
+}
+
+function optionalObject(raw: JsonObject, key: string): JsonObject | undefined {
+  const v = raw[key];
+  if (v === undefined || v === null) return undefined;
+  if (!isJsonObject(v)) throw new ProtocolError('INVALID_FIELD', `${key} must be an object`, key);
+  return v;
+}
+
+/**
+ * Validates a decoded client frame. Throws ProtocolError with the code the
+ * client will receive. Never trusts `from`/`sender`: the caller sets it.
+ */
+export function parseClientFrame(raw: unknown, now: () => Date = () => new Date()): ClientFrame {
+  if (!isJsonObject(raw)) throw new ProtocolError('INVALID_FRAME', 'frame must be a JSON object');
+
+  const id = raw['id'];
+  if (id !== undefined && id !== null && (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH)) {
+    throw new ProtocolError('INVALID_FIELD', `id must be a string of 1-${MAX_ID_LENGTH} characters`, 'id');
+  }
+  const version = raw['version'];
+  if (version !== undefined && version !== null && typeof version !== 'string') {
+    throw new ProtocolError('INVALID_FIELD', 'version must be a string', 'version');
+  }
+  const ts = raw['timestamp'];
+  if (ts !== undefined && ts !== null && (typeof ts !== 'string' || Number.isNaN(Date.parse(ts)))) {
+    throw new ProtocolError('INVALID_FIELD', 'timestamp must be an ISO 8601 string', 'timestamp');
+  }
+
+  // v1 compatibility: a top-level `command` implies type "command".
+  const type = raw['type'] ?? (typeof raw['command'] === 'string' ? 'command' : undefined);
+  if (typeof type !== 'string') throw new ProtocolError('INVALID_FIELD', 'type must be a string', 'type');
+  if (!(MESSAGE_TYPES as readonly string[]).includes(type)) {
+    throw new ProtocolError('UNKNOWN_TYPE', `unknown message type "${type.slice(0, 64)}"`, 'type');
+  }
+  if (SERVER_ONLY_TYPES.has(type as MessageType)) {
+    throw new ProtocolError('FORBIDDEN_TYPE', `type "${type}" may only be sent by the server`, 'type');
+  }
+
+  const payload = optionalObject(raw, 'payload') ?? {};
+  const metadata = optionalObject(raw, 'metadata');
+  const base: FrameBase = {
+    id: typeof id === 'string' ? id : newMessageId(),
+    timestamp: typeof ts === 'string' ? ts : now().toISOString(),
+    payload,
+    metadata,
+  };
+
+  switch (type as 'event' | 'private' | 'command') {
+    case 'event': {
+      const address = parseAddress(raw['room'], raw['channel']);
+      if (address === null) throw new ProtocolError('INVALID_CHANNEL', 'event needs room and channel', 'channel');
+      return { ...base, type: 'event', ...address };
+    }
+    case 'private': {
+      const targets = parseTargets(payload['target']);
+      const address = parseAddress(raw['room'], raw['channel']);
+      return { ...base, type: 'private', targets, room: address?.room ?? null, channel: address?.channel ?? null };
+    }
+    case 'command': {
+      const name = payload['command'] ?? raw['command'];
+      if (typeof name !== 'string' || !COMMAND_RE.test(name)) {
+        throw new ProtocolError('INVALID_FIELD', 'payload.command must be a command name', 'payload.command');
+      }
+      const params = payload['parameters'] ?? payload['args'] ?? raw['args'] ?? raw['parameters'] ?? {};
+      if (!isJsonObject(params)) {
+        throw new ProtocolError('INVALID_FIELD', 'payload.parameters must be an object', 'payload.parameters');
+      }
+      return { ...base, type: 'command', command: name, parameters: params };
+    }
+  }
+}
+
+function parseTargets(target: unknown): string[] {
+  if (target === undefined || target === null || (Array.isArray(target) && target.length === 0)) {
+    throw new ProtocolError('MISSING_TARGET', 'private message needs payload.target', 'payload.target');
+  }
+  const list = Array.isArray(target) ? target : [target];
+  if (list.length > MAX_TARGETS) {
+    throw new ProtocolError('INVALID_FIELD', `payload.target lists more than ${MAX_TARGETS} clients`, 'payload.target');
+  }
+  for (const t of list) {
+    if (typeof t !== 'string' || t.length === 0 || t.length > MAX_ID_LENGTH) {
+      throw new ProtocolError('INVALID_FIELD', 'payload.target must be a client id or a list of them', 'payload.target');
+    }
+  }
+  return [...new Set(list as string[])];
+}
