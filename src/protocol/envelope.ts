@@ -2,6 +2,7 @@
  * The ArqonBus v1 JSON envelope: the types every layer shares, and the parser
  * that turns an untrusted decoded frame (`unknown`) into a discriminated union.
  */
+import { randomBytes } from 'node:crypto';
 import { ProtocolError } from './errors.js';
 
 export const PROTOCOL_VERSION = '1.0';
@@ -86,11 +87,20 @@ export function isValidName(value: unknown): value is string {
 }
 
 let idCounter = 0;
-const idPrefix = `arq_${Date.now().toString(36)}${Math.floor(Math.random() * 0xffff).toString(36)}_`;
-/** A unique message id: `arq_` + node-unique prefix + counter. O(1), no crypto on the hot path. */
+const idPrefix = `arq_${randomBytes(8).toString('base64url')}_`;
+/** A unique message id: `arq_` + a random per-process prefix + a counter. O(1), no crypto per message. */
 export function newMessageId(): string {
-  idCounter = (idCounter + 1) >>> 0;
+  idCounter++;
   return idPrefix + idCounter.toString(36);
+}
+
+/** ISO 8601 date-time with a zone (Z or ±hh:mm), as v1 clients send it. */
+const ISO_TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/** Parses a strict ISO 8601 timestamp to ms, or NaN. */
+export function parseIsoTime(value: unknown): number {
+  if (typeof value !== 'string' || value.length > 40 || !ISO_TIMESTAMP_RE.test(value)) return NaN;
+  return Date.parse(value);
 }
 
 /**
@@ -146,7 +156,7 @@ export function parseClientFrame(raw: unknown, now: () => Date = () => new Date(
     throw new ProtocolError('INVALID_FIELD', 'version must be a string', 'version');
   }
   const ts = raw['timestamp'];
-  if (ts !== undefined && ts !== null && (typeof ts !== 'string' || Number.isNaN(Date.parse(ts)))) {
+  if (ts !== undefined && ts !== null && Number.isNaN(parseIsoTime(ts))) {
     throw new ProtocolError('INVALID_FIELD', 'timestamp must be an ISO 8601 string', 'timestamp');
   }
 

@@ -62,8 +62,10 @@ export interface HistoryPage {
 export interface StreamStore {
   /**
    * Appends a message and returns its offset and the stream's epoch.
-   * Idempotent by `envelope.id`: appending the same id again returns the
-   * position it was first stored at and stores nothing.
+   * Idempotent by (`envelope.from`, `envelope.id`) — see `dedupeKey`: appending
+   * the same message again returns the position it was first stored at and
+   * stores nothing. Ids are chosen by clients, so two senders may reuse one id;
+   * `from` is set by the server and cannot be forged.
    */
   append(key: StreamKey, envelope: Envelope, time: number): Promise<StreamPosition>;
   read(key: StreamKey, query: HistoryQuery): Promise<HistoryPage>;
@@ -82,4 +84,9 @@ export interface RetentionOptions {
   readonly maxMessages: number;
   /** Age limit in ms; 0 = no age limit. */
   readonly maxAgeMs: number;
+}
+
+/** What makes two appends "the same message": the server-set sender and the message id. */
+export function dedupeKey(envelope: Envelope): string {
+  return `${envelope.from ?? ''}\u0000${envelope.id}`;
 }

@@ -1,0 +1,400 @@
+/**
+ * ArqonClient: one logical connection to an ArqonBus server, kept alive
+ * across socket drops (backoff + rejoin + history replay).
+ */
+import { shouldReconnect } from '../protocol/codes.js';
+import type { Envelope, JsonObject } from '../protocol/envelope.js';
+import { backoffDelay } from './backoff.js';
+import { ChannelTracker } from './channels.js';
+import { ArqonClientError } from './errors.js';
+import { TypedEmitter } from './emitter.js';
+import { parseServerFrame, type ServerMessage } from './inbound.js';
+import { connectUrl, parseOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import { PendingRequests } from './pending.js';
+import { resumeChannel, type ResumeHost } from './resume.js';
+import { attachSocket, frameText, READY_STATE, resolveWebSocket, type WebSocketLike } from './transport.js';
+import type {
+  ChannelEvent,
+  ClientEvents,
+  CommandOptions,
+  ConnectionStatus,
+  HistoryOptions,
+  HistoryResult,
+  JoinResult,
+  PublishOptions,
+  Welcome,
+} from './types.js';
+
+/** 1006: the socket dropped without a close frame (also used for attempts the client abandons). */
+const ABNORMAL_CLOSURE = 1006;
+/** Client ids of earlier connections remembered to recognise this client's own messages in history. */
+const OWN_ID_MEMORY = 16;
+
+interface Waiter {
+  resolve(welcome: Welcome): void;
+  reject(err: ArqonClientError): void;
+}
+
+export class ArqonClient extends TypedEmitter<ClientEvents> {
+  readonly options: ResolvedOptions;
+  #status: ConnectionStatus = { state: 'closed', code: 1005, reason: 'not connected yet' };
+  #socket: WebSocketLike | null = null;
+  #detach: (() => void) | null = null;
+  /** Increments for every socket; callbacks of older sockets are ignored. */
+  #generation = 0;
+  #welcome: Welcome | null = null;
+  /** A welcome was received since connect(): later drops reconnect instead of failing connect(). */
+  #sessionConnected = false;
+  #userClosed = false;
+  #attempt = 0;
+  #welcomeTimer: ReturnType<typeof setTimeout> | null = null;
+  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  #waiters: Waiter[] = [];
+  #closeWaiters: (() => void)[] = [];
+  readonly #pending = new PendingRequests();
+  readonly #channels: ChannelTracker;
+  readonly #ownIds: string[] = [];
+  readonly #idPrefix: string;
+  #idCounter = 0;
+
+  constructor(options: ClientOptions) {
+    super();
+    this.options = parseOptions(options);
+    this.#channels = new ChannelTracker(this.options.resumeBufferLimit);
+    this.#idPrefix = `c${Date.now().toString(36)}${Math.floor(Math.random() * 0x100000).toString(36)}_`;
+  }
+
+  get status(): ConnectionStatus {
+    return this.#status;
+  }
+
+  /** The latest welcome, or null before the first. */
+  get welcome(): Welcome | null {
+    return this.#welcome;
+  }
+
+  /**
+   * Opens the connection; resolves with the server's welcome. Rejects with
+   * CONNECTION_FAILED when the first attempt fails (drops after that reconnect).
+   * While connecting or reconnecting, resolves on the next welcome.
+   */
+  connect(): Promise<Welcome> {
+    if (this.#status.state === 'connected' && this.#welcome !== null) return Promise.resolve(this.#welcome);
+    const promise = new Promise<Welcome>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (this.#status.state === 'closed') {
+      this.#userClosed = false;
+      this.#sessionConnected = false;
+      this.#attempt = 0;
+      this.#setStatus({ state: 'connecting' });
+      void this.#open();
+    }
+    return promise;
+  }
+
+  /** Closes with 1000 and stops reconnecting; resolves once closed. */
+  close(): Promise<void> {
+    this.#userClosed = true;
+    this.#clearReconnectTimer();
+    if (this.#status.state === 'closed') return Promise.resolve();
+    const socket = this.#socket;
+    if (socket === null) {
+      // Between attempts (or still loading the WebSocket implementation).
+      this.#generation += 1;
+      this.#finish(1000, 'client closed');
+      return Promise.resolve();
+    }
+    const generation = this.#generation;
+    const done = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
+    try {
+      socket.close(1000, 'client closed');
+    } catch {
+      // Already closing: the close event follows.
+    }
+    // Do not wait forever for a close handshake the server never completes.
+    const fallback = setTimeout(() => this.#onSocketClosed(generation, 1000, 'client closed'), this.options.connectTimeoutMs);
+    return done.finally(() => clearTimeout(fallback));
+  }
+
+  /** Sends a command; resolves with its `result`, rejects with an ArqonClientError. */
+  command<T = unknown>(name: string, parameters: JsonObject = {}, options: CommandOptions = {}): Promise<T> {
+    const socket = this.#connectedSocket();
+    if (socket === null) return Promise.reject(this.#notConnected());
+    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+    const id = this.#nextId();
+    const result = this.#pending.add(id, name, timeoutMs);
+    try {
+      socket.send(JSON.stringify({ type: 'command', id, payload: { command: name, parameters } }));
+    } catch (err) {
+      this.#pending.reject(id, new ArqonClientError('CONNECTION_CLOSED', { requestId: id, details: { cause: String(err) } }));
+    }
+    return result as Promise<T>;
+  }
+
+  /** Joins a channel; the client then tracks its offset and rejoins it after reconnects. */
+  async join(room: string, channel: string, options: CommandOptions = {}): Promise<JoinResult> {
+    const state = this.#channels.ensure(room, channel);
+    try {
+      const result = await this.command<JoinResult>('join_channel', { room, channel }, options);
+      if (typeof result.offset === 'number' && typeof result.epoch === 'string') {
+        state.joinedAt(result.offset, result.epoch);
+      } else {
+        state.joined = true;
+      }
+      return result;
+    } catch (err) {
+      if (!state.joined) this.#channels.delete(room, channel);
+      throw err;
+    }
+  }
+
+  /** Leaves a channel. It is forgotten at once, so it is not rejoined even if the command fails. */
+  leave(room: string, channel: string, options: CommandOptions = {}): Promise<unknown> {
+    this.#channels.delete(room, channel);
+    return this.command('leave_channel', { room, channel }, options);
+  }
+
+  /**
+   * Publishes an event (fire-and-forget) and returns its id. A failure comes
+   * back as an 'error' event whose `requestId` is this id.
+   * @throws ArqonClientError NOT_CONNECTED (nothing is buffered)
+   */
+  publish(room: string, channel: string, payload: JsonObject, options: PublishOptions = {}): string {
+    const metadata: JsonObject = { ...options.metadata };
+    if (options.echo === true) metadata['echo'] = true;
+    return this.#sendFrame((id) => ({ type: 'event', id, room, channel, payload, metadata }));
+  }
+
+  /**
+   * Sends a private message to one client id or several; returns its id.
+   * @throws ArqonClientError NOT_CONNECTED (nothing is buffered)
+   */
+  sendPrivate(target: string | string[], payload: JsonObject = {}): string {
+    return this.#sendFrame((id) => ({ type: 'private', id, payload: { ...payload, target } }));
+  }
+
+  /** Reads a channel's history (command `history`). */
+  history(room: string, channel: string, options: HistoryOptions = {}, commandOptions: CommandOptions = {}): Promise<HistoryResult> {
+    const parameters: JsonObject = { room, channel };
+    if (options.sinceOffset !== undefined) parameters['since_offset'] = options.sinceOffset;
+    if (options.epoch !== undefined) parameters['epoch'] = options.epoch;
+    if (options.since !== undefined) parameters['since'] = options.since;
+    if (options.until !== undefined) parameters['until'] = options.until;
+    if (options.limit !== undefined) parameters['limit'] = options.limit;
+    return this.command<HistoryResult>('history', parameters, commandOptions);
+  }
+
+  /** Last position delivered on a joined channel, or undefined when not tracked. */
+  position(room: string, channel: string): { offset: number | undefined; epoch: string | undefined } | undefined {
+    const state = this.#channels.get(room, channel);
+    return state === undefined ? undefined : { offset: state.lastOffset, epoch: state.epoch };
+  }
+
+  // ---- connection lifecycle -------------------------------------------------
+
+  async #open(): Promise<void> {
+    const generation = ++this.#generation;
+    let socket: WebSocketLike;
+    try {
+      const WebSocketImpl = await resolveWebSocket(this.options.WebSocket);
+      if (generation !== this.#generation) return;
+      socket = new WebSocketImpl(connectUrl(this.options));
+    } catch (err) {
+      if (generation === this.#generation) this.#onSocketClosed(generation, ABNORMAL_CLOSURE, `cannot open: ${String(err)}`);
+      return;
+    }
+    this.#socket = socket;
+    this.#detach = attachSocket(socket, {
+      open: () => {},
+      message: (data) => this.#onData(generation, data),
+      close: (code, reason) => this.#onSocketClosed(generation, code, reason),
+    });
+    this.#welcomeTimer = setTimeout(() => {
+      this.#onSocketClosed(generation, ABNORMAL_CLOSURE, `no welcome within ${this.options.connectTimeoutMs} ms`);
+    }, this.options.connectTimeoutMs);
+  }
+
+  /** The single transition out of a socket: every way a socket ends comes through here once. */
+  #onSocketClosed(generation: number, code: number, reason: string): void {
+    if (generation !== this.#generation) return;
+    this.#generation += 1;
+    this.#dropSocket();
+    this.#pending.rejectAll(
+      (id, command) =>
+        new ArqonClientError('CONNECTION_CLOSED', { requestId: id, details: { command, close_code: code, close_reason: reason } }),
+    );
+    this.#channels.dropUnjoined();
+
+    if (this.#userClosed) return this.#finish(1000, 'client closed');
+    if (!this.#sessionConnected) return this.#finish(code, reason);
+    const attempt = this.#attempt + 1;
+    if (!this.options.reconnect.enabled || !shouldReconnect(code) || attempt > this.options.maxReconnectAttempts) {
+      return this.#finish(code, reason);
+    }
+    this.#attempt = attempt;
+    const delayMs = backoffDelay(attempt, this.options.reconnect, this.options.random);
+    this.#setStatus({ state: 'reconnecting', attempt, delayMs, code, reason });
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null;
+      void this.#open();
+    }, delayMs);
+  }
+
+  #dropSocket(): void {
+    if (this.#welcomeTimer !== null) clearTimeout(this.#welcomeTimer);
+    this.#welcomeTimer = null;
+    const socket = this.#socket;
+    this.#detach?.();
+    this.#detach = null;
+    this.#socket = null;
+    if (socket !== null && socket.readyState !== READY_STATE.CLOSED && socket.readyState !== READY_STATE.CLOSING) {
+      try {
+        socket.close();
+      } catch {
+        // Nothing more to do with an abandoned socket.
+      }
+    }
+  }
+
+  #finish(code: number, reason: string): void {
+    this.#clearReconnectTimer();
+    this.#channels.clear();
+    this.#setStatus({ state: 'closed', code, reason });
+    const waiters = this.#waiters.splice(0);
+    for (const waiter of waiters) {
+      waiter.reject(
+        this.#userClosed
+          ? new ArqonClientError('CLIENT_CLOSED')
+          : new ArqonClientError('CONNECTION_FAILED', {
+              message: `connection closed (${code}${reason ? `: ${reason}` : ''})`,
+              details: { close_code: code, close_reason: reason },
+            }),
+      );
+    }
+    for (const resolve of this.#closeWaiters.splice(0)) resolve();
+  }
+
+  #clearReconnectTimer(): void {
+    if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+  }
+
+  #setStatus(status: ConnectionStatus): void {
+    this.#status = Object.freeze(status);
+    this.emit('status', this.#status);
+  }
+
+  // ---- inbound ---------------------------------------------------------------
+
+  #onData(generation: number, data: unknown): void {
+    if (generation !== this.#generation) return;
+    const text = frameText(data);
+    const message = text === null ? null : parseServerFrame(text);
+    if (message === null) return; // Unreadable or of a kind this client does not know: ignore.
+    this.#dispatch(generation, message);
+  }
+
+  #dispatch(generation: number, message: ServerMessage): void {
+    switch (message.kind) {
+      case 'welcome':
+        return this.#onWelcome(generation, message.welcome);
+      case 'event':
+        if (this.#channels.accept(message.envelope) === 'deliver') this.emit('event', message.envelope);
+        return;
+      case 'private':
+        return this.emit('private', message.envelope);
+      case 'system':
+        return this.emit('system', message.envelope);
+      case 'telemetry':
+        return;
+      case 'response':
+        if (message.ok) this.#pending.resolve(message.requestId, message.result);
+        else this.#pending.reject(message.requestId, message.error);
+        return;
+      case 'error':
+        if (message.requestId !== null && this.#pending.reject(message.requestId, message.error)) return;
+        return this.emit('error', message.error);
+    }
+  }
+
+  #onWelcome(generation: number, welcome: Welcome): void {
+    if (this.#status.state === 'connected') return; // A second welcome on one socket changes nothing.
+    if (this.#welcomeTimer !== null) clearTimeout(this.#welcomeTimer);
+    this.#welcomeTimer = null;
+    const resuming = this.#sessionConnected;
+    this.#sessionConnected = true;
+    this.#attempt = 0;
+    this.#welcome = welcome;
+    this.#ownIds.push(welcome.client_id);
+    if (this.#ownIds.length > OWN_ID_MEMORY) this.#ownIds.shift();
+    const channels = resuming ? this.#channels.joined() : [];
+    // Before any listener runs, so live events of these channels are held from the start.
+    for (const state of channels) state.startResume();
+    this.#setStatus({ state: 'connected', clientId: welcome.client_id });
+    this.emit('welcome', welcome);
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve(welcome);
+    for (const state of channels) void this.#resume(generation, state);
+  }
+
+  async #resume(generation: number, state: ReturnType<ChannelTracker['joined']>[number]): Promise<void> {
+    const host: ResumeHost = {
+      command: (name, parameters) => this.command(name, parameters as JsonObject),
+      deliver: (event: ChannelEvent) => this.emit('event', event),
+      isOwnUnechoed: (envelope: Envelope) => this.#isOwnUnechoed(envelope),
+      isCurrent: () => generation === this.#generation && this.#channels.get(state.room, state.channel) === state,
+      reportError: (err) => this.emit('error', toClientError(err, state.room, state.channel)),
+    };
+    try {
+      const resumed = await resumeChannel(host, state);
+      if (resumed !== null) this.emit('resumed', resumed);
+    } catch (err) {
+      const error = toClientError(err, state.room, state.channel);
+      // The channel is gone or refuses us: stop tracking it. Transient failures keep it for the next reconnect.
+      if (!error.retryable && this.#channels.get(state.room, state.channel) === state) {
+        this.#channels.delete(state.room, state.channel);
+      }
+      this.emit('error', error);
+    }
+  }
+
+  #isOwnUnechoed(envelope: Envelope): boolean {
+    if (typeof envelope.from !== 'string' || !this.#ownIds.includes(envelope.from)) return false;
+    return envelope.metadata?.['echo'] !== true;
+  }
+
+  // ---- outbound --------------------------------------------------------------
+
+  #connectedSocket(): WebSocketLike | null {
+    const socket = this.#socket;
+    if (this.#status.state !== 'connected' || socket === null || socket.readyState !== READY_STATE.OPEN) return null;
+    return socket;
+  }
+
+  #notConnected(): ArqonClientError {
+    return new ArqonClientError('NOT_CONNECTED', { details: { state: this.#status.state } });
+  }
+
+  #sendFrame(build: (id: string) => JsonObject): string {
+    const socket = this.#connectedSocket();
+    if (socket === null) throw this.#notConnected();
+    const id = this.#nextId();
+    socket.send(JSON.stringify(build(id)));
+    return id;
+  }
+
+  #nextId(): string {
+    this.#idCounter += 1;
+    return this.#idPrefix + this.#idCounter.toString(36);
+  }
+}
+
+function toClientError(err: unknown, room: string, channel: string): ArqonClientError {
+  if (err instanceof ArqonClientError) {
+    return new ArqonClientError(err.code, {
+      message: `resume of ${room}/${channel} failed: ${err.message}`,
+      retryable: err.retryable,
+      requestId: err.requestId,
+      details: { ...err.details, room, channel },
+    });
+  }
+  return new ArqonClientError('PROTOCOL_ERROR', { message: `resume of ${room}/${channel} failed: ${String(err)}`, details: { room, channel } });
+}

@@ -1,0 +1,117 @@
+/**
+ * Parses frames from the server (untrusted `unknown`) into a discriminated
+ * union the client dispatches on. Frames it cannot read yield null.
+ */
+import { isJsonObject, type Envelope, type JsonObject } from '../protocol/envelope.js';
+import { ArqonClientError } from './errors.js';
+import type { ChannelEvent, Welcome } from './types.js';
+
+export type ServerMessage =
+  | { kind: 'welcome'; welcome: Welcome; envelope: Envelope }
+  | { kind: 'system'; envelope: Envelope }
+  | { kind: 'event'; envelope: ChannelEvent }
+  | { kind: 'private'; envelope: Envelope }
+  | { kind: 'telemetry'; envelope: Envelope }
+  | { kind: 'response'; requestId: string; ok: true; result: unknown }
+  | { kind: 'response'; requestId: string; ok: false; error: ArqonClientError }
+  | { kind: 'error'; requestId: string | null; error: ArqonClientError; envelope: Envelope };
+
+/** Decodes and classifies one text frame. */
+export function parseServerFrame(text: string): ServerMessage | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  return parseServerMessage(raw);
+}
+
+export function parseServerMessage(raw: unknown): ServerMessage | null {
+  if (!isJsonObject(raw)) return null;
+  const type = raw['type'];
+  const payload = isJsonObject(raw['payload']) ? raw['payload'] : {};
+  const envelope = { ...raw, payload } as unknown as Envelope;
+
+  switch (type) {
+    case 'event': {
+      if (typeof raw['room'] !== 'string' || typeof raw['channel'] !== 'string') return null;
+      return { kind: 'event', envelope: envelope as ChannelEvent };
+    }
+    case 'private':
+      return { kind: 'private', envelope };
+    case 'telemetry':
+      return { kind: 'telemetry', envelope };
+    case 'system': {
+      if (payload['event'] === 'welcome') {
+        const welcome = parseWelcome(payload);
+        return welcome === null ? null : { kind: 'welcome', welcome, envelope };
+      }
+      return { kind: 'system', envelope };
+    }
+    case 'command_response':
+      return parseResponse(payload);
+    case 'error': {
+      const rid = raw['request_id'];
+      const requestId = typeof rid === 'string' && rid.length > 0 ? rid : null;
+      const { reason: _reason, ...details } = payload;
+      const error = ArqonClientError.fromServer(raw['error_code'] ?? payload['reason'], {
+        message: raw['error'],
+        retryable: raw['retryable'],
+        requestId,
+        details: withAddress(details, raw),
+      });
+      return { kind: 'error', requestId, error, envelope };
+    }
+    default:
+      return null;
+  }
+}
+
+function withAddress(details: JsonObject, raw: JsonObject): JsonObject {
+  const out: JsonObject = { ...details };
+  if (typeof raw['room'] === 'string') out['room'] = raw['room'];
+  if (typeof raw['channel'] === 'string') out['channel'] = raw['channel'];
+  return out;
+}
+
+function parseWelcome(payload: JsonObject): Welcome | null {
+  const clientId = payload['client_id'];
+  if (typeof clientId !== 'string' || clientId.length === 0) return null;
+  return {
+    ...payload,
+    event: 'welcome',
+    client_id: clientId,
+    server_version: typeof payload['server_version'] === 'string' ? payload['server_version'] : '',
+    limits: isJsonObject(payload['limits']) ? payload['limits'] : {},
+    client: isJsonObject(payload['client']) ? payload['client'] : {},
+  };
+}
+
+function parseResponse(payload: JsonObject): ServerMessage | null {
+  const requestId = payload['request_id'];
+  if (typeof requestId !== 'string') return null;
+  if (payload['status'] === 'success') return { kind: 'response', requestId, ok: true, result: payload['result'] };
+  const error = ArqonClientError.fromServer(payload['error_code'], {
+    message: payload['error'],
+    retryable: payload['retryable'],
+    requestId,
+    details: payload['details'],
+  });
+  return { kind: 'response', requestId, ok: false, error };
+}
+
+/** Where a channel event sits in its stream, when the server said so. */
+export interface StreamPoint {
+  offset: number;
+  epoch: string | undefined;
+}
+
+export function streamPoint(envelope: Envelope): StreamPoint | null {
+  const metadata = envelope.metadata;
+  if (!isJsonObject(metadata)) return null;
+  const offset = metadata['offset'];
+  if (typeof offset !== 'number' || !Number.isFinite(offset)) return null;
+  const epoch = metadata['epoch'];
+  return { offset, epoch: typeof epoch === 'string' ? epoch : undefined };
+}

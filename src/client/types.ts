@@ -1,0 +1,95 @@
+/** Public data types of the SDK. Server data keeps its wire (snake_case) field names. */
+import type { Envelope, JsonObject } from '../protocol/envelope.js';
+import type { ArqonClientError } from './errors.js';
+
+/** Payload of the server's `system` / `welcome` message, as sent. */
+export interface Welcome {
+  event: 'welcome';
+  client_id: string;
+  server_version: string;
+  limits: JsonObject;
+  client: JsonObject;
+  [key: string]: unknown;
+}
+
+/** A channel event as delivered: `metadata.offset` / `metadata.epoch` locate it in the channel's stream. */
+export interface ChannelEvent extends Envelope {
+  type: 'event';
+  room: string;
+  channel: string;
+}
+
+export type ConnectionStatus =
+  | { state: 'connecting' }
+  | { state: 'connected'; clientId: string }
+  | { state: 'reconnecting'; attempt: number; delayMs: number; code: number; reason: string }
+  | { state: 'closed'; code: number; reason: string };
+
+export type ConnectionState = ConnectionStatus['state'];
+
+export interface ResumedEvent {
+  room: string;
+  channel: string;
+  /** False when part of the gap could not be replayed (evicted, or the stream restarted). */
+  recovered: boolean;
+  /** Missed messages emitted as 'event' by this resume. */
+  count: number;
+}
+
+export interface ClientEvents {
+  /** Channel events (live, and replayed after a reconnect), in offset order per channel, each once. */
+  event: ChannelEvent;
+  private: Envelope;
+  /** `system` messages other than the welcome. */
+  system: Envelope;
+  /** Error envelopes that answer no pending command (e.g. a failed publish: `requestId` is its id). */
+  error: ArqonClientError;
+  status: ConnectionStatus;
+  welcome: Welcome;
+  resumed: ResumedEvent;
+}
+
+export interface CommandOptions {
+  /** Overrides the client's commandTimeoutMs. */
+  timeoutMs?: number;
+}
+
+export interface JoinResult {
+  room: string;
+  channel: string;
+  members: unknown[];
+  /** Offset of the newest message in the channel's history. */
+  offset: number;
+  /** The stream's epoch. */
+  epoch: string;
+  [key: string]: unknown;
+}
+
+export interface PublishOptions {
+  metadata?: JsonObject;
+  /** Also deliver the event back to this client. */
+  echo?: boolean;
+}
+
+export interface HistoryOptions {
+  /** Messages with offset strictly greater than this. */
+  sinceOffset?: number;
+  /** The epoch `sinceOffset` was seen in. */
+  epoch?: string;
+  /** Lower time bound (passed through as given: ISO string or ms). */
+  since?: string | number;
+  /** Upper time bound (passed through as given). */
+  until?: string | number;
+  limit?: number;
+}
+
+export interface HistoryResult {
+  /** Oldest first; each with `metadata.offset`. */
+  messages: Envelope[];
+  epoch: string;
+  recovered: boolean;
+  earliest_offset: number;
+  latest_offset: number;
+  has_more: boolean;
+  [key: string]: unknown;
+}

@@ -1,0 +1,162 @@
+/**
+ * Parses and validates configuration once, at start-up: defaults < config
+ * file (`--config FILE` / ARQON_CONFIG, JSON) < environment < CLI flags.
+ * The result is frozen; errors name the offending key and where it came from.
+ */
+import { readFileSync } from 'node:fs';
+import { CONFIG_SCHEMA, configOptions, type Config, type ConfigKey, type Option } from './schema.js';
+
+export class ConfigError extends Error {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(message);
+    this.name = 'ConfigError';
+    this.key = key;
+  }
+}
+
+export interface ConfigSources {
+  readonly argv?: readonly string[];
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Programmatic overrides (tests, embedding); applied last. */
+  readonly overrides?: Partial<Record<ConfigKey, unknown>>;
+}
+
+export interface ParsedCommandLine {
+  readonly config: Config;
+  readonly help: boolean;
+}
+
+export function parseConfig(sources: ConfigSources = {}): ParsedCommandLine {
+  const env = sources.env ?? {};
+  const { values: flags, help, configFile } = readArgv(sources.argv ?? []);
+  const raw: Partial<Record<ConfigKey, { value: unknown; from: string }>> = {};
+
+  const file = configFile ?? env['ARQON_CONFIG'];
+  if (file !== undefined && file !== '') {
+    for (const [key, value] of Object.entries(readConfigFile(file))) {
+      if (!Object.hasOwn(CONFIG_SCHEMA, key)) throw new ConfigError(key, `unknown key "${key}" in config file ${file}`);
+      raw[key as ConfigKey] = { value, from: `config file ${file}` };
+    }
+  }
+  for (const [key, opt] of configOptions()) {
+    const v = env[opt.env];
+    if (v !== undefined && v !== '') raw[key] = { value: v, from: opt.env };
+  }
+  for (const [key, v] of flags) raw[key] = { value: v, from: `--${CONFIG_SCHEMA[key].flag}` };
+  for (const [key, value] of Object.entries(sources.overrides ?? {})) {
+    if (!Object.hasOwn(CONFIG_SCHEMA, key)) throw new ConfigError(key, `unknown configuration key "${key}"`);
+    if (value !== undefined) raw[key as ConfigKey] = { value, from: key };
+  }
+
+  const out: Record<string, unknown> = {};
+  for (const [key, opt] of configOptions()) {
+    const given = raw[key];
+    out[key] = given === undefined ? opt.default : coerce(key, opt, given.value, given.from);
+  }
+  const config = Object.freeze(out) as Config;
+  crossCheck(config);
+  return { config, help };
+}
+
+function readArgv(argv: readonly string[]): { values: Map<ConfigKey, string | boolean>; help: boolean; configFile?: string } {
+  const byFlag = new Map(configOptions().map(([key, opt]) => [opt.flag, [key, opt] as const]));
+  const values = new Map<ConfigKey, string | boolean>();
+  let help = false;
+  let configFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') { help = true; continue; }
+    if (!arg.startsWith('--')) throw new ConfigError(arg, `unexpected argument "${arg}" (see --help)`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (name === 'config') {
+      configFile = value ?? argv[++i];
+      if (configFile === undefined) throw new ConfigError('config', '--config needs a file path');
+      continue;
+    }
+    const entry = byFlag.get(name) ?? (name.startsWith('no-') ? byFlag.get(name.slice(3)) : undefined);
+    if (entry === undefined) throw new ConfigError(name, `unknown option --${name} (see --help)`);
+    const [key, opt] = entry;
+    if (opt.kind === 'bool') {
+      values.set(key, name.startsWith('no-') ? false : (value ?? true));
+      continue;
+    }
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new ConfigError(key, `--${name} needs a value`);
+    }
+    values.set(key, value);
+  }
+  return configFile === undefined ? { values, help } : { values, help, configFile };
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('config', `cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('config', `config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('config', `config file ${path} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function coerce(key: string, opt: Option, value: unknown, from: string): unknown {
+  const fail = (what: string): never => {
+    throw new ConfigError(key, `invalid ${key} from ${from}: ${what} (got ${JSON.stringify(value)})`);
+  };
+  switch (opt.kind) {
+    case 'string':
+    case 'optional-string':
+      if (typeof value !== 'string' || value === '') return fail('expected a non-empty string');
+      return value;
+    case 'enum':
+      if (typeof value !== 'string' || !opt.values.includes(value)) return fail(`expected one of ${opt.values.join(', ')}`);
+      return value;
+    case 'bool':
+      if (typeof value === 'boolean') return value;
+      if (value === 'true' || value === '1') return true;
+      if (value === 'false' || value === '0') return false;
+      return fail('expected true or false');
+    case 'int':
+    case 'optional-int': {
+      const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+      if (!Number.isSafeInteger(n)) return fail('expected an integer');
+      if (n < opt.min || n > opt.max) return fail(`expected ${opt.min}..${opt.max}`);
+      return n;
+    }
+  }
+}
+
+function crossCheck(config: Config): void {
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new ConfigError(config.tlsCert === undefined ? 'tlsCert' : 'tlsKey', 'tlsCert and tlsKey must be given together');
+  }
+  if (config.telemetryPort !== undefined && config.telemetryPort !== 0 && config.telemetryPort === config.port) {
+    throw new ConfigError('telemetryPort', 'telemetryPort must differ from port');
+  }
+}
+
+/** `--help` text generated from the schema. */
+export function helpText(): string {
+  const lines = ['Usage: arqonbus [options]', '', 'Options (each also as an environment variable):', ''];
+  lines.push('  --config FILE  (ARQON_CONFIG)', '      JSON file with any of the keys below (camelCase); env and flags override it.', '');
+  for (const [, opt] of configOptions()) {
+    const def = opt.default === undefined ? 'unset' : String(opt.default);
+    const values = opt.kind === 'enum' ? ` (${opt.values.join('|')})` : '';
+    lines.push(`  --${opt.flag}${opt.kind === 'bool' ? '' : ' VALUE'}  (${opt.env}, default ${def})${values}`);
+    lines.push(`      ${opt.doc}`);
+  }
+  lines.push('', '  --help  Show this text.');
+  return lines.join('\n');
+}

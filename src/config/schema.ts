@@ -1,0 +1,121 @@
+/**
+ * The one configuration schema. It gives the TypeScript type (`Config`), the
+ * defaults, the CLI flag and `ARQON_*` env names, the `--help` text and the
+ * table in docs/configuration.md (a test checks the docs list every option).
+ */
+
+interface OptionBase<T> {
+  readonly flag: string;
+  readonly env: string;
+  readonly default: T;
+  readonly doc: string;
+}
+export interface IntOption extends OptionBase<number> {
+  readonly kind: 'int';
+  readonly min: number;
+  readonly max: number;
+}
+export interface StringOption extends OptionBase<string> {
+  readonly kind: 'string';
+}
+export interface OptionalStringOption extends OptionBase<string | undefined> {
+  readonly kind: 'optional-string';
+}
+export interface OptionalIntOption extends OptionBase<number | undefined> {
+  readonly kind: 'optional-int';
+  readonly min: number;
+  readonly max: number;
+}
+export interface BoolOption extends OptionBase<boolean> {
+  readonly kind: 'bool';
+}
+export interface EnumOption<T extends string> extends OptionBase<T> {
+  readonly kind: 'enum';
+  readonly values: readonly T[];
+}
+export type Option =
+  | IntOption
+  | StringOption
+  | OptionalStringOption
+  | OptionalIntOption
+  | BoolOption
+  | EnumOption<string>;
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const CONFIG_SCHEMA = {
+  host: { kind: 'string', flag: 'host', env: 'ARQON_HOST', default: '127.0.0.1', doc: 'Interface to listen on.' },
+  port: {
+    kind: 'int', flag: 'port', env: 'ARQON_PORT', default: 9100, min: 0, max: 65535,
+    doc: 'TCP port for WebSocket and HTTP; 0 picks a free port (the real one is printed).',
+  },
+  tlsCert: {
+    kind: 'optional-string', flag: 'tls-cert', env: 'ARQON_TLS_CERT', default: undefined,
+    doc: 'PEM certificate file; with --tls-key, serves wss:// and https://.',
+  },
+  tlsKey: {
+    kind: 'optional-string', flag: 'tls-key', env: 'ARQON_TLS_KEY', default: undefined,
+    doc: 'PEM private key file for --tls-cert.',
+  },
+  maxPayloadBytes: {
+    kind: 'int', flag: 'max-payload-bytes', env: 'ARQON_MAX_PAYLOAD_BYTES', default: MiB, min: 256, max: 64 * MiB,
+    doc: 'Largest accepted frame. Larger frames get FRAME_TOO_LARGE and close 4500; frames over twice this are cut by the transport (1009).',
+  },
+  maxConnections: {
+    kind: 'int', flag: 'max-connections', env: 'ARQON_MAX_CONNECTIONS', default: 10_000, min: 1, max: 1_000_000,
+    doc: 'Concurrent bus connections; further upgrades are refused with HTTP 503.',
+  },
+  heartbeatIntervalMs: {
+    kind: 'int', flag: 'heartbeat-interval-ms', env: 'ARQON_HEARTBEAT_INTERVAL_MS', default: 25_000, min: 50, max: 600_000,
+    doc: 'Server ping interval; a client silent for two intervals is closed (4001) and cleaned up.',
+  },
+  maxBufferedBytes: {
+    kind: 'int', flag: 'max-buffered-bytes', env: 'ARQON_MAX_BUFFERED_BYTES', default: 4 * MiB, min: 16 * KiB, max: 1024 * MiB,
+    doc: 'Slow-consumer limit: a client whose unsent outbound bytes exceed this is disconnected (4002).',
+  },
+  historyMaxMessages: {
+    kind: 'int', flag: 'history-max-messages', env: 'ARQON_HISTORY_MAX_MESSAGES', default: 1000, min: 1, max: 10_000_000,
+    doc: 'Messages kept per channel in history (oldest evicted first).',
+  },
+  historyMaxAgeMs: {
+    kind: 'int', flag: 'history-max-age-ms', env: 'ARQON_HISTORY_MAX_AGE_MS', default: 86_400_000, min: 0, max: 365 * 86_400_000,
+    doc: 'Age limit of history entries in ms; 0 keeps them until evicted by count.',
+  },
+  maxInvalidFrames: {
+    kind: 'int', flag: 'max-invalid-frames', env: 'ARQON_MAX_INVALID_FRAMES', default: 50, min: 1, max: 1_000_000,
+    doc: 'Invalid frames a connection may send per 10 s before it is closed as abusive (4501).',
+  },
+  telemetryPort: {
+    kind: 'optional-int', flag: 'telemetry-port', env: 'ARQON_TELEMETRY_PORT', default: undefined, min: 0, max: 65535,
+    doc: 'Serve the telemetry stream on its own port (as v1 did) instead of the /telemetry path.',
+  },
+  telemetryBufferSize: {
+    kind: 'int', flag: 'telemetry-buffer', env: 'ARQON_TELEMETRY_BUFFER', default: 1000, min: 1, max: 1_000_000,
+    doc: 'Telemetry events queued per observer before the oldest are dropped.',
+  },
+  shutdownTimeoutMs: {
+    kind: 'int', flag: 'shutdown-timeout-ms', env: 'ARQON_SHUTDOWN_TIMEOUT_MS', default: 5000, min: 0, max: 120_000,
+    doc: 'On SIGINT/SIGTERM, how long to wait for clients to close before terminating them.',
+  },
+  logLevel: {
+    kind: 'enum', flag: 'log-level', env: 'ARQON_LOG_LEVEL', default: 'info',
+    values: ['debug', 'info', 'warn', 'error', 'silent'],
+    doc: 'Minimum level written to stderr.',
+  },
+} as const satisfies Record<string, Option>;
+
+type Widen<T> = T extends number ? number : T extends boolean ? boolean : T extends string ? string : T;
+type ValueOf<O> = O extends { kind: 'enum'; values: readonly (infer V)[] }
+  ? V
+  : O extends { default: infer D }
+    ? Widen<D>
+    : never;
+
+export type ConfigKey = keyof typeof CONFIG_SCHEMA;
+export type Config = { readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_SCHEMA)[K]> };
+
+/** Option keys with their descriptors, in schema order. */
+export function configOptions(): Array<[ConfigKey, Option]> {
+  return Object.entries(CONFIG_SCHEMA) as Array<[ConfigKey, Option]>;
+}

@@ -1,0 +1,102 @@
+/** Channel commands: create, delete, join, leave, list, info. */
+import { ArqonError } from '../../protocol/errors.js';
+import { streamKey } from '../../router/topic-router.js';
+import type { CommandHandler } from './command.js';
+import { optionalString, requiredAddress } from './params.js';
+
+export const createChannel: CommandHandler = {
+  name: 'create_channel',
+  summary: 'Create room:channel (the room is created on first use). CHANNEL_EXISTS if present.',
+  handle(bus, conn, params) {
+    const { room, channel } = requiredAddress(params);
+    const { channel: ch, created } = bus.channels.ensure(conn.tenant, room, channel, conn.clientId);
+    if (!created) throw new ArqonError('CHANNEL_EXISTS', `channel ${room}:${channel} already exists`, { room, channel });
+    bus.metrics.channels.set(bus.channels.size);
+    return { room, channel, created_at: ch.createdAt.toISOString() };
+  },
+};
+
+export const deleteChannel: CommandHandler = {
+  name: 'delete_channel',
+  summary: 'Delete room:channel: members get a channel_deleted system event; its history is dropped.',
+  async handle(bus, conn, params) {
+    const { room, channel } = requiredAddress(params);
+    const ch = bus.topic.channelOf(conn, room, channel);
+    const removed = await bus.topic.deleteChannel(ch, conn);
+    return { room, channel, deleted: true, members_removed: removed };
+  },
+};
+
+export const joinChannel: CommandHandler = {
+  name: 'join_channel',
+  summary: 'Join room:channel (created if missing). Returns members and the history position to resume from.',
+  async handle(bus, conn, params) {
+    const { room, channel } = requiredAddress(params);
+    const { channel: ch, joined, created } = bus.topic.join(conn, room, channel);
+    const position = await bus.store.position(streamKey(ch));
+    if (joined && bus.telemetry.active) {
+      bus.telemetry.emit({ event: 'join', tenant: conn.tenant, client_id: conn.clientId, room, channel });
+    }
+    return {
+      room,
+      channel,
+      joined,
+      created,
+      members: [...ch.members].map((m) => m.describe()),
+      offset: position.offset,
+      epoch: position.epoch,
+    };
+  },
+};
+
+export const leaveChannel: CommandHandler = {
+  name: 'leave_channel',
+  summary: 'Leave room:channel. NOT_A_MEMBER if not joined.',
+  handle(bus, conn, params) {
+    const { room, channel } = requiredAddress(params);
+    const ch = bus.channels.get(conn.tenant, room, channel);
+    if (ch === undefined || !bus.topic.leave(conn, ch)) {
+      throw new ArqonError('NOT_A_MEMBER', `not a member of ${room}:${channel}`, { room, channel });
+    }
+    if (bus.telemetry.active) {
+      bus.telemetry.emit({ event: 'leave', tenant: conn.tenant, client_id: conn.clientId, room, channel });
+    }
+    return { room, channel, left: true };
+  },
+};
+
+export const listChannels: CommandHandler = {
+  name: 'list_channels',
+  summary: "List the tenant's channels (optionally of one room) with member counts.",
+  handle(bus, conn, params) {
+    const room = optionalString(params, 'room', 128);
+    const channels = bus.channels.list(conn.tenant, room).map((ch) => ({
+      room: ch.room,
+      channel: ch.name,
+      members: ch.members.size,
+      joined: ch.members.has(conn),
+      created_at: ch.createdAt.toISOString(),
+    }));
+    return { channels, count: channels.length, rooms: bus.channels.roomCount(conn.tenant) };
+  },
+};
+
+export const channelInfo: CommandHandler = {
+  name: 'channel_info',
+  summary: 'Members of room:channel with their metadata, and its history position.',
+  async handle(bus, conn, params) {
+    const { room, channel } = requiredAddress(params);
+    const ch = bus.topic.channelOf(conn, room, channel);
+    const position = await bus.store.position(streamKey(ch));
+    return {
+      room,
+      channel,
+      created_at: ch.createdAt.toISOString(),
+      created_by: ch.createdBy,
+      member_count: ch.members.size,
+      members: [...ch.members].map((m) => m.describe()),
+      offset: position.offset,
+      epoch: position.epoch,
+    };
+  },
+};

@@ -1,0 +1,22 @@
+/** The services a server instance wires together, handed to sessions and commands. */
+import type { Config } from '../config/schema.js';
+import type { ChannelRegistry } from '../router/channels.js';
+import type { ClientRegistry } from '../router/clients.js';
+import type { TopicRouter } from '../router/topic-router.js';
+import type { StreamStore } from '../storage/stream-store.js';
+import type { TelemetryHub } from '../telemetry/hub.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { BusMetrics } from '../telemetry/metrics.js';
+
+export interface BusContext {
+  readonly config: Config;
+  readonly channels: ChannelRegistry;
+  readonly clients: ClientRegistry;
+  readonly topic: TopicRouter;
+  readonly store: StreamStore;
+  readonly metrics: BusMetrics;
+  readonly telemetry: TelemetryHub;
+  readonly logger: Logger;
+  readonly startedAt: Date;
+  readonly version: string;
+}

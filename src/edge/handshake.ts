@@ -1,0 +1,57 @@
+/**
+ * The HTTP upgrade: which endpoint a request is for, and the client profile
+ * from its query parameters. Refusals happen here, before a socket exists.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CLIENT_TYPES, type ClientProfile, type ClientType } from './connection.js';
+
+export type UpgradeTarget = 'bus' | 'telemetry' | 'none';
+
+export const BUS_PATHS: ReadonlySet<string> = new Set(['/', '/ws', '/v1', '/bus']);
+
+export class HandshakeError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HandshakeError';
+  }
+}
+
+export function requestUrl(req: IncomingMessage): URL {
+  return new URL(req.url ?? '/', 'http://localhost');
+}
+
+function param(url: URL, name: string, maxLength: number): string | null {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') return null;
+  if (v.length > maxLength) throw new HandshakeError(400, 'INVALID_PARAMETERS', `${name} is longer than ${maxLength} characters`);
+  return v;
+}
+
+/** Reads client_type, screen_name, avatar and personality from the upgrade URL. */
+export function profileFromQuery(url: URL): ClientProfile {
+  const type = param(url, 'client_type', 32) ?? 'human';
+  if (!(CLIENT_TYPES as readonly string[]).includes(type)) {
+    throw new HandshakeError(400, 'INVALID_PARAMETERS', `client_type must be one of ${CLIENT_TYPES.join(', ')}`);
+  }
+  return {
+    clientType: type as ClientType,
+    screenName: param(url, 'screen_name', 128),
+    avatar: param(url, 'avatar', 2048),
+    personality: param(url, 'personality', 2048),
+    metadata: {},
+  };
+}
+
+/** Answers a refused upgrade with a JSON body and closes the raw socket. */
+export function refuseUpgrade(socket: Duplex, err: HandshakeError): void {
+  const body = JSON.stringify({ error: err.message, error_code: err.code });
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[err.status] ?? 'Error';
+  socket.end(
+    `HTTP/1.1 ${err.status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,57 @@
+/** Plain HTTP endpoints served beside the WebSocket: /health, /version, /metrics. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PROTOCOL_VERSIONS } from '../version.js';
+import type { BusContext } from './context.js';
+
+export interface HealthState {
+  /** 'serving' → 200; anything else → 503 with the reasons. */
+  readonly state: 'serving' | 'degraded' | 'shutting_down';
+  readonly reasons: readonly string[];
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function createHttpHandler(bus: BusContext, health: () => HealthState) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: 'method not allowed', error_code: 'METHOD_NOT_ALLOWED' });
+      return;
+    }
+    switch (path) {
+      case '/health': {
+        const h = health();
+        sendJson(res, h.state === 'serving' ? 200 : 503, {
+          status: h.state === 'serving' ? 'ok' : h.state,
+          reasons: h.reasons,
+          version: bus.version,
+          uptime_s: Math.round((Date.now() - bus.startedAt.getTime()) / 1000),
+          connections: bus.clients.size,
+          channels: bus.channels.size,
+        });
+        return;
+      }
+      case '/version':
+        sendJson(res, 200, { name: 'arqonbus', version: bus.version, protocol_versions: PROTOCOL_VERSIONS, node: process.version });
+        return;
+      case '/metrics':
+        bus.metrics.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': bus.metrics.registry.contentType });
+            res.end(text);
+          },
+          (err: unknown) => {
+            bus.logger.error('metrics collection failed', { error: String(err) });
+            sendJson(res, 500, { error: 'metrics unavailable', error_code: 'INTERNAL_ERROR' });
+          },
+        );
+        return;
+      default:
+        sendJson(res, 404, { error: 'not found', error_code: 'NOT_FOUND', endpoints: ['/health', '/version', '/metrics', '/ (WebSocket)', '/telemetry (WebSocket)'] });
+    }
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * What happens to one inbound frame: size check, decode, validate, dispatch
+ * to the routers or a command, and the typed error a client gets back.
+ * Nothing a client sends escapes as an exception.
+ */
+import { CLOSE_CODES } from '../protocol/codes.js';
+import { parseClientFrame, peekRequestId, type ClientFrame, type CommandFrame, type Envelope, type EventFrame, type PrivateFrame } from '../protocol/envelope.js';
+import { ArqonError, toArqonError } from '../protocol/errors.js';
+import { commandResponse, errorEnvelope, type Address } from '../protocol/outbound.js';
+import type { Router } from '../router/router.js';
+import { decodeFrame, encodeEnvelope } from './codec-json.js';
+import { BUILTIN_COMMANDS, type CommandHandler } from './commands/index.js';
+import type { Connection } from './connection.js';
+import type { BusContext } from './context.js';
+
+export class SessionHandler {
+  private readonly commands: ReadonlyMap<string, CommandHandler>;
+
+  constructor(
+    private readonly bus: BusContext,
+    /** Routers in their fixed order of trial. */
+    private readonly routers: readonly Router[],
+    commands: ReadonlyMap<string, CommandHandler> = BUILTIN_COMMANDS,
+  ) {
+    this.commands = commands;
+  }
+
+  onFrame(conn: Connection, data: Buffer, isBinary: boolean): void {
+    const now = Date.now();
+    conn.lastSeen = now;
+    conn.lastActivity = now;
+    this.bus.telemetry.counters.messagesIn++;
+
+    if (data.length > this.bus.config.maxPayloadBytes) {
+      this.reject(conn, new ArqonError('FRAME_TOO_LARGE', `frame of ${data.length} bytes exceeds ${this.bus.config.maxPayloadBytes}`, {
+        max_payload_bytes: this.bus.config.maxPayloadBytes,
+      }), null);
+      conn.close(CLOSE_CODES.FRAME_TOO_LARGE.code, CLOSE_CODES.FRAME_TOO_LARGE.message);
+      return;
+    }
+
+    let raw: unknown;
+    let frame: ClientFrame;
+    try {
+      raw = decodeFrame(data, isBinary);
+      frame = parseClientFrame(raw);
+    } catch (err) {
+      this.reject(conn, toArqonError(err), peekRequestId(raw));
+      if (conn.countInvalidFrame(this.bus.config.maxInvalidFrames, now)) {
+        conn.close(CLOSE_CODES.ABUSIVE_CLIENT.code, CLOSE_CODES.ABUSIVE_CLIENT.message);
+      }
+      return;
+    }
+    this.bus.metrics.messageIn(frame.type, data.length);
+
+    switch (frame.type) {
+      case 'event':
+        void this.onEvent(conn, frame);
+        return;
+      case 'private':
+        this.onPrivate(conn, frame);
+        return;
+      case 'command':
+        void this.onCommand(conn, frame);
+        return;
+    }
+  }
+
+  private async onEvent(conn: Connection, frame: EventFrame): Promise<void> {
+    try {
+      let routed = false;
+      for (const router of this.routers) {
+        if (!router.accepts(frame)) continue;
+        routed = true;
+        const result = await router.route(conn, frame);
+        this.bus.telemetry.counters.messagesOut += result.delivered;
+      }
+      if (!routed) throw new ArqonError('INVALID_CHANNEL', 'event has no destination', { field: 'channel' });
+    } catch (err) {
+      this.reject(conn, this.internal(err), frame.id, frame);
+    }
+  }
+
+  private onPrivate(conn: Connection, frame: PrivateFrame): void {
+    try {
+      const { delivered, unknown } = this.bus.topic.sendPrivate(conn, frame);
+      this.bus.telemetry.counters.messagesOut += delivered;
+      if (unknown.length > 0) {
+        this.reject(conn, new ArqonError('UNKNOWN_TARGET', 'some targets are not connected', { unknown_targets: unknown, delivered }), frame.id, frame);
+      }
+    } catch (err) {
+      this.reject(conn, this.internal(err), frame.id, frame);
+    }
+  }
+
+  private async onCommand(conn: Connection, frame: CommandFrame): Promise<void> {
+    const started = process.hrtime.bigint();
+    const handler = this.commands.get(frame.command);
+    let response;
+    let ok = false;
+    try {
+      if (handler === undefined) throw new ArqonError('UNKNOWN_COMMAND', `unknown command "${frame.command}"`, { command: frame.command });
+      const result = await handler.handle(this.bus, conn, frame.parameters);
+      response = commandResponse(frame.id, frame.command, { ok: true, result });
+      ok = true;
+    } catch (err) {
+      const error = this.internal(err);
+      this.countError(error);
+      response = commandResponse(frame.id, frame.command, { ok: false, error });
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const label = handler === undefined ? 'unknown' : frame.command;
+    this.bus.metrics.commandDuration.labels(label, ok ? 'success' : 'error').observe(seconds);
+    this.bus.telemetry.counters.commands++;
+    if (this.bus.telemetry.active) {
+      this.bus.telemetry.emit({
+        event: 'command', tenant: conn.tenant, client_id: conn.clientId, command: label, status: ok ? 'success' : 'error',
+        duration_ms: Math.round(seconds * 1e6) / 1e3,
+      });
+    }
+    this.sendOne(conn, response);
+  }
+
+  /** Sends a typed error envelope to the connection. */
+  private reject(conn: Connection, err: ArqonError, requestId: string | null, address?: Address): void {
+    this.countError(err);
+    if (this.bus.telemetry.active) {
+      this.bus.telemetry.emit({ event: 'error', tenant: conn.tenant, client_id: conn.clientId, error_code: err.code, request_id: requestId });
+    }
+    this.sendOne(conn, errorEnvelope(err, requestId, address ? { room: address.room, channel: address.channel } : undefined));
+  }
+
+  private sendOne(conn: Connection, envelope: Envelope): void {
+    const bytes = encodeEnvelope(envelope);
+    if (conn.send(bytes)) this.bus.metrics.messagesOut(envelope.type, 1, bytes.length);
+  }
+
+  private countError(err: ArqonError): void {
+    this.bus.metrics.protocolErrors.labels(err.code).inc();
+    this.bus.telemetry.counters.errors++;
+  }
+
+  /** Converts a thrown value once; unexpected ones are logged with their stack, never sent. */
+  private internal(err: unknown): ArqonError {
+    if (!(err instanceof ArqonError)) this.bus.logger.error('unexpected error', { error: String((err as Error)?.stack ?? err) });
+    return toArqonError(err);
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Deterministic topic routing over `room:channel`: membership, presence
+ * events, publish with history, and private messages. Each fan-out is
+ * encoded once and the same bytes go to every recipient.
+ */
+import { encodeEnvelope } from '../edge/codec-json.js';
+import type { Connection } from '../edge/connection.js';
+import { PROTOCOL_VERSION, type Envelope, type EventFrame, type PrivateFrame } from '../protocol/envelope.js';
+import { ArqonError } from '../protocol/errors.js';
+import { systemEnvelope } from '../protocol/outbound.js';
+import type { StreamKey, StreamPosition, StreamStore } from '../storage/stream-store.js';
+import type { BusMetrics } from '../telemetry/metrics.js';
+import { Channel, type ChannelRegistry } from './channels.js';
+import type { ClientRegistry } from './clients.js';
+import { fanout, type RouteResult, type Router } from './router.js';
+
+export interface TopicRouterDeps {
+  readonly channels: ChannelRegistry;
+  readonly clients: ClientRegistry;
+  readonly store: StreamStore;
+  readonly metrics: BusMetrics;
+  readonly clock?: () => number;
+}
+
+export function streamKey(channel: Channel): StreamKey {
+  return { tenant: channel.tenant, room: channel.room, channel: channel.name };
+}
+
+export class TopicRouter implements Router {
+  readonly name = 'topic';
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: TopicRouterDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  accepts(frame: EventFrame): boolean {
+    return frame.room !== null && frame.channel !== null;
+  }
+
+  /** Looks up a channel in the sender's tenant or fails with CHANNEL_NOT_FOUND. */
+  channelOf(conn: Connection, room: string, channel: string): Channel {
+    const found = this.deps.channels.get(conn.tenant, room, channel);
+    if (found === undefined) throw new ArqonError('CHANNEL_NOT_FOUND', `channel ${room}:${channel} does not exist`, { room, channel });
+    return found;
+  }
+
+  async route(sender: Connection, frame: EventFrame): Promise<RouteResult> {
+    const channel = this.deps.channels.get(sender.tenant, frame.room, frame.channel);
+    if (channel === undefined || !channel.members.has(sender)) {
+      throw new ArqonError('NOT_A_MEMBER', `join ${frame.room}:${frame.channel} before publishing to it`, {
+        room: frame.room,
+        channel: frame.channel,
+      });
+    }
+    const { echo, ...clientMetadata } = frame.metadata ?? {};
+    const envelope: Envelope = {
+      version: PROTOCOL_VERSION,
+      id: frame.id,
+      type: 'event',
+      room: channel.room,
+      channel: channel.name,
+      from: sender.clientId,
+      timestamp: frame.timestamp,
+      payload: frame.payload,
+      metadata: clientMetadata,
+    };
+    let position: StreamPosition;
+    try {
+      position = await this.deps.store.append(streamKey(channel), envelope, this.clock());
+    } catch {
+      throw new ArqonError('HISTORY_UNAVAILABLE', 'message could not be written to history; it was not delivered', {
+        room: channel.room,
+        channel: channel.name,
+      });
+    }
+    const bytes = encodeEnvelope(withPosition(envelope, position.offset, position.epoch));
+    const delivered = fanout(bytes, channel.members, echo === true ? null : sender);
+    this.deps.metrics.messagesOut('event', delivered, bytes.length);
+    return { router: this.name, delivered };
+  }
+
+  /** Delivers a private message to every connection of each target client in the sender's tenant. */
+  sendPrivate(sender: Connection, frame: PrivateFrame): { delivered: number; unknown: string[] } {
+    const recipients: Connection[] = [];
+    const unknown: string[] = [];
+    for (const target of frame.targets) {
+      const conns = this.deps.clients.connectionsOf(sender.tenant, target);
+      if (conns === undefined) unknown.push(target);
+      else recipients.push(...conns);
+    }
+    if (recipients.length === 0) {
+      throw new ArqonError('UNKNOWN_TARGET', 'no target of this private message is connected', { unknown_targets: unknown });
+    }
+    const bytes = encodeEnvelope({
+      version: PROTOCOL_VERSION,
+      id: frame.id,
+      type: 'private',
+      room: frame.room,
+      channel: frame.channel,
+      from: sender.clientId,
+      timestamp: frame.timestamp,
+      payload: frame.payload,
+      ...(frame.metadata ? { metadata: frame.metadata } : {}),
+    });
+    const delivered = fanout(bytes, recipients);
+    this.deps.metrics.messagesOut('private', delivered, bytes.length);
+    return { delivered, unknown };
+  }
+
+  /** Joins (creating the channel on first use). Returns the channel and whether the member is new. */
+  join(conn: Connection, room: string, name: string): { channel: Channel; joined: boolean; created: boolean } {
+    const { channel, created } = this.deps.channels.ensure(conn.tenant, room, name, conn.clientId);
+    if (created) this.deps.metrics.channels.set(this.deps.channels.size);
+    if (channel.members.has(conn)) return { channel, joined: false, created };
+    this.presence(channel, 'member_joined', conn);
+    channel.members.add(conn);
+    conn.memberships.add(channel);
+    return { channel, joined: true, created };
+  }
+
+  leave(conn: Connection, channel: Channel): boolean {
+    if (!channel.members.delete(conn)) return false;
+    conn.memberships.delete(channel);
+    this.presence(channel, 'member_left', conn);
+    return true;
+  }
+
+  /** Removes a connection from everything it joined, telling the other members. */
+  dropConnection(conn: Connection): void {
+    for (const m of conn.memberships) {
+      if (m instanceof Channel) this.leave(conn, m);
+    }
+  }
+
+  /** Deletes a channel: members are told, memberships and history go. */
+  async deleteChannel(channel: Channel, by: Connection): Promise<number> {
+    const members = [...channel.members];
+    const bytes = encodeEnvelope(
+      systemEnvelope({ event: 'channel_deleted', room: channel.room, channel: channel.name, by: by.clientId }, {
+        room: channel.room,
+        channel: channel.name,
+      }),
+    );
+    const told = fanout(bytes, members);
+    this.deps.metrics.messagesOut('system', told, bytes.length);
+    for (const m of members) m.memberships.delete(channel);
+    channel.members.clear();
+    this.deps.channels.delete(channel);
+    this.deps.metrics.channels.set(this.deps.channels.size);
+    await this.deps.store.remove(streamKey(channel));
+    return members.length;
+  }
+
+  /** Tells a channel's other members that `conn` joined, left or changed its profile. */
+  presence(channel: Channel, event: 'member_joined' | 'member_left' | 'member_updated', conn: Connection): void {
+    if (channel.members.size === 0) return;
+    const bytes = encodeEnvelope(
+      systemEnvelope({ event, room: channel.room, channel: channel.name, client: conn.describe() }, {
+        room: channel.room,
+        channel: channel.name,
+      }),
+    );
+    this.deps.metrics.messagesOut('system', fanout(bytes, channel.members, conn), bytes.length);
+  }
+}
+
+/** The envelope as delivered and as returned by `history`: `metadata.offset` and `metadata.epoch` added. */
+export function withPosition(envelope: Envelope, offset: number, epoch: string): Envelope {
+  return { ...envelope, metadata: { ...envelope.metadata, offset, epoch } };
+}

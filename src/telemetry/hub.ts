@@ -1,0 +1,163 @@
+/**
+ * The telemetry stream: lifecycle and activity events fanned out to observer
+ * sockets as `telemetry` envelopes. Costs one flag check when nobody watches.
+ * Each observer has a bounded queue that drops its oldest entries, so a slow
+ * observer never slows the bus or other observers.
+ */
+import type { WebSocket } from 'ws';
+import { telemetryEnvelope } from '../protocol/outbound.js';
+
+export type TelemetryEventName =
+  | 'connect'
+  | 'disconnect'
+  | 'join'
+  | 'leave'
+  | 'command'
+  | 'error'
+  | 'slow_consumer'
+  | 'heartbeat_timeout'
+  | 'stats';
+
+export interface TelemetryEvent {
+  readonly event: TelemetryEventName;
+  readonly tenant?: string;
+  readonly [field: string]: unknown;
+}
+
+/** Activity counters, always kept (plain integer adds); the stats event reports their per-second deltas. */
+export interface ActivityCounters {
+  messagesIn: number;
+  messagesOut: number;
+  connects: number;
+  disconnects: number;
+  errors: number;
+  commands: number;
+}
+
+/** Bytes an observer socket may have unsent before events queue instead. */
+const OBSERVER_HIGH_WATER = 256 * 1024;
+
+/** A fixed-capacity FIFO that overwrites its oldest entry when full. O(1) push and shift. */
+class DropOldestQueue<T> {
+  private readonly items: Array<T | undefined>;
+  private head = 0;
+  length = 0;
+  dropped = 0;
+
+  constructor(private readonly capacity: number) {
+    this.items = new Array<T | undefined>(capacity);
+  }
+
+  push(item: T): void {
+    if (this.length === this.capacity) {
+      this.head = (this.head + 1) % this.capacity;
+      this.length--;
+      this.dropped++;
+    }
+    this.items[(this.head + this.length) % this.capacity] = item;
+    this.length++;
+  }
+
+  shift(): T | undefined {
+    if (this.length === 0) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) % this.capacity;
+    this.length--;
+    return item;
+  }
+}
+
+class Observer {
+  readonly queue: DropOldestQueue<Buffer>;
+  private readonly onWritten = (): void => this.flush();
+
+  constructor(
+    readonly socket: WebSocket,
+    capacity: number,
+  ) {
+    this.queue = new DropOldestQueue(capacity);
+  }
+
+  push(bytes: Buffer): void {
+    this.queue.push(bytes);
+    this.flush();
+  }
+
+  /** Sends while the socket is below its high-water mark; write callbacks resume it. */
+  private flush(): void {
+    while (this.queue.length > 0 && this.socket.readyState === 1 && this.socket.bufferedAmount <= OBSERVER_HIGH_WATER) {
+      this.socket.send(this.queue.shift()!, this.onWritten);
+    }
+  }
+}
+
+export class TelemetryHub {
+  private readonly observers = new Set<Observer>();
+  private statsTimer: NodeJS.Timeout | undefined;
+  readonly counters: ActivityCounters = { messagesIn: 0, messagesOut: 0, connects: 0, disconnects: 0, errors: 0, commands: 0 };
+  private last: ActivityCounters = { ...this.counters };
+
+  constructor(
+    private readonly capacity: number,
+    private readonly gauges: () => Record<string, number>,
+  ) {}
+
+  /** True when at least one observer listens; emit sites check it before building an event. */
+  get active(): boolean {
+    return this.observers.size > 0;
+  }
+
+  get observerCount(): number {
+    return this.observers.size;
+  }
+
+  attach(socket: WebSocket): void {
+    const observer = new Observer(socket, this.capacity);
+    this.observers.add(observer);
+    socket.on('close', () => {
+      this.observers.delete(observer);
+      if (this.observers.size === 0) this.stopStats();
+    });
+    socket.on('error', () => socket.terminate());
+    // Observers only listen; anything they send is ignored.
+    if (this.statsTimer === undefined) this.startStats();
+  }
+
+  /** Encodes the event once and queues the same bytes for every observer. */
+  emit(event: TelemetryEvent): void {
+    if (this.observers.size === 0) return;
+    const bytes = Buffer.from(JSON.stringify(telemetryEnvelope({ ...event })));
+    for (const o of this.observers) o.push(bytes);
+  }
+
+  close(): void {
+    this.stopStats();
+    for (const o of this.observers) o.socket.close(1001, 'server shutting down');
+    this.observers.clear();
+  }
+
+  private startStats(): void {
+    this.last = { ...this.counters };
+    let lastAt = Date.now();
+    this.statsTimer = setInterval(() => {
+      const now = Date.now();
+      const seconds = Math.max((now - lastAt) / 1000, 0.001);
+      const perSecond: Record<string, number> = {};
+      for (const k of Object.keys(this.counters) as Array<keyof ActivityCounters>) {
+        perSecond[k] = Math.round(((this.counters[k] - this.last[k]) / seconds) * 100) / 100;
+      }
+      this.last = { ...this.counters };
+      lastAt = now;
+      let dropped = 0;
+      for (const o of this.observers) dropped += o.queue.dropped;
+      this.emit({ event: 'stats', per_second: perSecond, totals: { ...this.counters }, observers_dropped: dropped, ...this.gauges() });
+    }, 1000);
+    this.statsTimer.unref();
+  }
+
+  private stopStats(): void {
+    if (this.statsTimer !== undefined) clearInterval(this.statsTimer);
+    this.statsTimer = undefined;
+  }
+}

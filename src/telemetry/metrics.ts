@@ -1,0 +1,68 @@
+/**
+ * Prometheus metrics (prom-client) on a registry owned by one server, so
+ * several servers in one process (tests) never share counters. Hot paths use
+ * pre-bound label children and add fan-out counts once per fan-out.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { MESSAGE_TYPES, type MessageType } from '../protocol/envelope.js';
+
+export class BusMetrics {
+  readonly registry = new Registry();
+  readonly connections: Gauge;
+  readonly channels: Gauge;
+  readonly bytesIn: Counter;
+  readonly bytesOut: Counter;
+  readonly deliveryErrors: Counter;
+  readonly slowConsumerDisconnects: Counter;
+  readonly heartbeatTimeouts: Counter;
+  readonly protocolErrors: Counter<'code'>;
+  readonly commandDuration: Histogram<'command' | 'status'>;
+  private readonly inByType: Map<MessageType, Counter.Internal>;
+  private readonly outByType: Map<MessageType, Counter.Internal>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.connections = new Gauge({ name: 'arqon_connections', help: 'Open bus connections.', registers });
+    this.channels = new Gauge({ name: 'arqon_channels', help: 'Channels across all tenants.', registers });
+    const messagesIn = new Counter({
+      name: 'arqon_messages_in_total', help: 'Valid frames received, by type.', labelNames: ['type'], registers,
+    });
+    const messagesOut = new Counter({
+      name: 'arqon_messages_out_total', help: 'Envelopes sent to clients, by type (one per recipient).',
+      labelNames: ['type'], registers,
+    });
+    this.bytesIn = new Counter({ name: 'arqon_bytes_in_total', help: 'Bytes received in frames.', registers });
+    this.bytesOut = new Counter({ name: 'arqon_bytes_out_total', help: 'Payload bytes written to sockets.', registers });
+    this.deliveryErrors = new Counter({
+      name: 'arqon_delivery_errors_total', help: 'Sends that failed or were skipped because the socket was closing.', registers,
+    });
+    this.slowConsumerDisconnects = new Counter({
+      name: 'arqon_slow_consumer_disconnects_total', help: 'Clients closed with 4002 for exceeding the buffer limit.', registers,
+    });
+    this.heartbeatTimeouts = new Counter({
+      name: 'arqon_heartbeat_timeouts_total', help: 'Clients closed for missing two heartbeat intervals.', registers,
+    });
+    this.protocolErrors = new Counter({
+      name: 'arqon_errors_total', help: 'Error envelopes sent, by error_code.', labelNames: ['code'], registers,
+    });
+    this.commandDuration = new Histogram({
+      name: 'arqon_command_duration_seconds', help: 'Command handling latency.', labelNames: ['command', 'status'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers,
+    });
+    this.inByType = new Map(MESSAGE_TYPES.map((t) => [t, messagesIn.labels(t)]));
+    this.outByType = new Map(MESSAGE_TYPES.map((t) => [t, messagesOut.labels(t)]));
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'arqon_' });
+  }
+
+  messageIn(type: MessageType, bytes: number): void {
+    this.inByType.get(type)!.inc();
+    this.bytesIn.inc(bytes);
+  }
+
+  /** Records one fan-out: `recipients` copies of a `bytes`-long frame. */
+  messagesOut(type: MessageType, recipients: number, bytes: number): void {
+    if (recipients === 0) return;
+    this.outByType.get(type)!.inc(recipients);
+    this.bytesOut.inc(recipients * bytes);
+  }
+}
