@@ -6,10 +6,11 @@ import { shouldReconnect } from '../protocol/codes.js';
 import type { Envelope, JsonObject } from '../protocol/envelope.js';
 import { backoffDelay } from './backoff.js';
 import { ChannelTracker } from './channels.js';
-import { ArqonClientError } from './errors.js';
+import { ArqonClientError, resumeError } from './errors.js';
 import { TypedEmitter } from './emitter.js';
 import { parseServerFrame, type ServerMessage } from './inbound.js';
 import { connectUrl, parseOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import { OwnMessages } from './own-messages.js';
 import { PendingRequests } from './pending.js';
 import { resumeChannel, type ResumeHost } from './resume.js';
 import { attachSocket, frameText, READY_STATE, resolveWebSocket, type WebSocketLike } from './transport.js';
@@ -27,8 +28,6 @@ import type {
 
 /** 1006: the socket dropped without a close frame (also used for attempts the client abandons). */
 const ABNORMAL_CLOSURE = 1006;
-/** Client ids of earlier connections remembered to recognise this client's own messages in history. */
-const OWN_ID_MEMORY = 16;
 
 interface Waiter {
   resolve(welcome: Welcome): void;
@@ -53,7 +52,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
   #closeWaiters: (() => void)[] = [];
   readonly #pending = new PendingRequests();
   readonly #channels: ChannelTracker;
-  readonly #ownIds: string[] = [];
+  readonly #own = new OwnMessages();
   readonly #idPrefix: string;
   #idCounter = 0;
 
@@ -161,7 +160,9 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
   publish(room: string, channel: string, payload: JsonObject, options: PublishOptions = {}): string {
     const metadata: JsonObject = { ...options.metadata };
     if (options.echo === true) metadata['echo'] = true;
-    return this.#sendFrame((id) => ({ type: 'event', id, room, channel, payload, metadata }));
+    const id = this.#sendFrame((id) => ({ type: 'event', id, room, channel, payload, metadata }));
+    this.#own.published(id, options.echo === true);
+    return id;
   }
 
   /**
@@ -177,8 +178,8 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     const parameters: JsonObject = { room, channel };
     if (options.sinceOffset !== undefined) parameters['since_offset'] = options.sinceOffset;
     if (options.epoch !== undefined) parameters['epoch'] = options.epoch;
-    if (options.since !== undefined) parameters['since'] = options.since;
-    if (options.until !== undefined) parameters['until'] = options.until;
+    if (options.since !== undefined) parameters['since'] = isoTime(options.since);
+    if (options.until !== undefined) parameters['until'] = isoTime(options.until);
     if (options.limit !== undefined) parameters['limit'] = options.limit;
     return this.command<HistoryResult>('history', parameters, commandOptions);
   }
@@ -298,6 +299,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
       case 'welcome':
         return this.#onWelcome(generation, message.welcome);
       case 'event':
+        this.#own.sawLive(message.envelope);
         if (this.#channels.accept(message.envelope) === 'deliver') this.emit('event', message.envelope);
         return;
       case 'private':
@@ -324,8 +326,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     this.#sessionConnected = true;
     this.#attempt = 0;
     this.#welcome = welcome;
-    this.#ownIds.push(welcome.client_id);
-    if (this.#ownIds.length > OWN_ID_MEMORY) this.#ownIds.shift();
+    this.#own.connected(welcome.client_id);
     const channels = resuming ? this.#channels.joined() : [];
     // Before any listener runs, so live events of these channels are held from the start.
     for (const state of channels) state.startResume();
@@ -339,26 +340,21 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     const host: ResumeHost = {
       command: (name, parameters) => this.command(name, parameters as JsonObject),
       deliver: (event: ChannelEvent) => this.emit('event', event),
-      isOwnUnechoed: (envelope: Envelope) => this.#isOwnUnechoed(envelope),
+      skipOwn: (envelope: Envelope) => this.#own.skipInReplay(envelope),
       isCurrent: () => generation === this.#generation && this.#channels.get(state.room, state.channel) === state,
-      reportError: (err) => this.emit('error', toClientError(err, state.room, state.channel)),
+      reportError: (err) => this.emit('error', resumeError(err, state.room, state.channel)),
     };
     try {
       const resumed = await resumeChannel(host, state);
       if (resumed !== null) this.emit('resumed', resumed);
     } catch (err) {
-      const error = toClientError(err, state.room, state.channel);
+      const error = resumeError(err, state.room, state.channel);
       // The channel is gone or refuses us: stop tracking it. Transient failures keep it for the next reconnect.
       if (!error.retryable && this.#channels.get(state.room, state.channel) === state) {
         this.#channels.delete(state.room, state.channel);
       }
       this.emit('error', error);
     }
-  }
-
-  #isOwnUnechoed(envelope: Envelope): boolean {
-    if (typeof envelope.from !== 'string' || !this.#ownIds.includes(envelope.from)) return false;
-    return envelope.metadata?.['echo'] !== true;
   }
 
   // ---- outbound --------------------------------------------------------------
@@ -387,14 +383,6 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
   }
 }
 
-function toClientError(err: unknown, room: string, channel: string): ArqonClientError {
-  if (err instanceof ArqonClientError) {
-    return new ArqonClientError(err.code, {
-      message: `resume of ${room}/${channel} failed: ${err.message}`,
-      retryable: err.retryable,
-      requestId: err.requestId,
-      details: { ...err.details, room, channel },
-    });
-  }
-  return new ArqonClientError('PROTOCOL_ERROR', { message: `resume of ${room}/${channel} failed: ${String(err)}`, details: { room, channel } });
+function isoTime(value: string | Date): string {
+  return value instanceof Date ? value.toISOString() : value;
 }

@@ -82,3 +82,17 @@ export class ArqonClientError extends Error {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** Wraps a failure of the automatic rejoin/replay of one channel, naming the channel. */
+export function resumeError(err: unknown, room: string, channel: string): ArqonClientError {
+  const prefix = `resume of ${room}/${channel} failed`;
+  if (err instanceof ArqonClientError) {
+    return new ArqonClientError(err.code, {
+      message: `${prefix}: ${err.message}`,
+      retryable: err.retryable,
+      requestId: err.requestId,
+      details: { ...err.details, room, channel },
+    });
+  }
+  return new ArqonClientError('PROTOCOL_ERROR', { message: `${prefix}: ${String(err)}`, details: { room, channel } });
+}

@@ -14,8 +14,8 @@ export interface ResumeHost {
   command<T>(name: string, parameters: Record<string, unknown>): Promise<T>;
   /** Emits a channel event. */
   deliver(event: ChannelEvent): void;
-  /** True for this client's own messages that were not sent with echo (never delivered live either). */
-  isOwnUnechoed(envelope: Envelope): boolean;
+  /** True for this client's own messages that live delivery would not have given it either. */
+  skipOwn(envelope: Envelope): boolean;
   /** False once the connection this resume started on is gone. */
   isCurrent(): boolean;
   /** Reports a failure that did not stop the resume (a history read failed). */
@@ -99,7 +99,7 @@ async function replayHistory(host: ResumeHost, state: ChannelState): Promise<{ r
       if (point === null || (state.lastOffset !== undefined && point.offset <= state.lastOffset)) continue;
       state.lastOffset = point.offset;
       progressed = true;
-      if (host.isOwnUnechoed(message)) continue;
+      if (host.skipOwn(message)) continue;
       host.deliver({
         ...message,
         type: 'event',

@@ -76,10 +76,10 @@ export interface HistoryOptions {
   sinceOffset?: number;
   /** The epoch `sinceOffset` was seen in. */
   epoch?: string;
-  /** Lower time bound (passed through as given: ISO string or ms). */
-  since?: string | number;
-  /** Upper time bound (passed through as given). */
-  until?: string | number;
+  /** Inclusive lower bound on the server receive time (ISO 8601 string or Date). */
+  since?: string | Date;
+  /** Inclusive upper bound on the server receive time (ISO 8601 string or Date). */
+  until?: string | Date;
   limit?: number;
 }
 

@@ -1,0 +1,258 @@
+/**
+ * The composition root of one ArqonBus node: one HTTP(S) server carrying the
+ * WebSocket bus, the telemetry stream and the HTTP endpoints on one port.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Config } from '../config/schema.js';
+import { CLOSE_CODES } from '../protocol/codes.js';
+import { PROTOCOL_VERSION } from '../protocol/envelope.js';
+import { systemEnvelope } from '../protocol/outbound.js';
+import { ChannelRegistry } from '../router/channels.js';
+import { ClientRegistry } from '../router/clients.js';
+import { TopicRouter } from '../router/topic-router.js';
+import { MemoryStreamStore } from '../storage/stream-store-memory.js';
+import type { StreamStore } from '../storage/stream-store.js';
+import { TelemetryHub } from '../telemetry/hub.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
+import { BusMetrics } from '../telemetry/metrics.js';
+import { VERSION } from '../version.js';
+import { encodeEnvelope } from './codec-json.js';
+import { Connection, type ConnectionHooks } from './connection.js';
+import type { BusContext } from './context.js';
+import { BUS_PATHS, HandshakeError, profileFromQuery, refuseUpgrade, requestUrl } from './handshake.js';
+import { Heartbeat } from './heartbeat.js';
+import { createHttpHandler, type HealthState } from './http.js';
+import { SessionHandler } from './session.js';
+
+export interface ServerOptions {
+  readonly logger?: Logger;
+  readonly store?: StreamStore;
+}
+
+export class ArqonServer {
+  readonly bus: BusContext;
+  private readonly http: Server;
+  private telemetryHttp: Server | undefined;
+  private readonly wss: WebSocketServer;
+  private readonly telemetryWss: WebSocketServer;
+  private readonly session: SessionHandler;
+  private readonly heartbeat: Heartbeat;
+  private readonly hooks: ConnectionHooks;
+  private shuttingDown = false;
+  private closed: Promise<void> | undefined;
+
+  constructor(readonly config: Config, options: ServerOptions = {}) {
+    const logger = options.logger ?? createLogger(config.logLevel);
+    const metrics = new BusMetrics({ defaultMetrics: true });
+    const channels = new ChannelRegistry();
+    const clients = new ClientRegistry();
+    const store =
+      options.store ?? new MemoryStreamStore({ maxMessages: config.historyMaxMessages, maxAgeMs: config.historyMaxAgeMs });
+    const topic = new TopicRouter({ channels, clients, store, metrics });
+    const telemetry = new TelemetryHub(config.telemetryBufferSize, () => ({
+      connections: clients.size,
+      channels: channels.size,
+    }));
+    this.bus = { config, channels, clients, topic, store, metrics, telemetry, logger, startedAt: new Date(), version: VERSION };
+    this.session = new SessionHandler(this.bus, [topic]);
+    this.hooks = {
+      onSlowConsumer: (conn) => {
+        metrics.slowConsumerDisconnects.inc();
+        logger.warn('slow consumer disconnected', { client_id: conn.clientId, buffered: conn.socket.bufferedAmount });
+        if (telemetry.active) telemetry.emit({ event: 'slow_consumer', tenant: conn.tenant, client_id: conn.clientId });
+      },
+      onDeliveryError: () => metrics.deliveryErrors.inc(),
+    };
+
+    const wsOptions = {
+      noServer: true,
+      // Frames up to twice the limit are read so the client gets a typed FRAME_TOO_LARGE error;
+      // anything larger is cut by the transport with 1009.
+      maxPayload: config.maxPayloadBytes * 2,
+      perMessageDeflate: false,
+      clientTracking: false,
+    };
+    this.wss = new WebSocketServer(wsOptions);
+    this.telemetryWss = new WebSocketServer({ ...wsOptions, maxPayload: 4096 });
+    this.heartbeat = new Heartbeat(config.heartbeatIntervalMs, () => clients.all(), (conn) => {
+      metrics.heartbeatTimeouts.inc();
+      if (telemetry.active) telemetry.emit({ event: 'heartbeat_timeout', tenant: conn.tenant, client_id: conn.clientId });
+      conn.terminate();
+    });
+
+    const handler = createHttpHandler(this.bus, () => this.health());
+    this.http =
+      config.tlsCert !== undefined && config.tlsKey !== undefined
+        ? createHttpsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }, handler)
+        : createHttpServer(handler);
+    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head, config.telemetryPort === undefined));
+  }
+
+  /** Starts listening; resolves with the URL (real port when configured with 0). */
+  async listen(): Promise<{ url: string; port: number; telemetryUrl: string }> {
+    await listenOn(this.http, this.config.port, this.config.host);
+    let telemetryUrl = `${this.url}/telemetry`;
+    if (this.config.telemetryPort !== undefined) {
+      const t = createHttpServer((_req, res) => res.writeHead(426).end('telemetry stream: connect with a WebSocket'));
+      t.on('upgrade', (req, socket, head) => this.upgradeTelemetry(req, socket, head));
+      await listenOn(t, this.config.telemetryPort, this.config.host);
+      this.telemetryHttp = t;
+      telemetryUrl = `ws://${hostForUrl(this.config.host)}:${(t.address() as AddressInfo).port}/`;
+    }
+    this.heartbeat.start();
+    return { url: this.url, port: this.port, telemetryUrl };
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    const scheme = this.config.tlsCert === undefined ? 'ws' : 'wss';
+    return `${scheme}://${hostForUrl(this.config.host)}:${this.port}`;
+  }
+
+  health(): HealthState {
+    if (this.shuttingDown) return { state: 'shutting_down', reasons: ['server is shutting down'] };
+    return { state: 'serving', reasons: [] };
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, telemetryHere: boolean): void {
+    socket.on('error', () => socket.destroy());
+    try {
+      if (this.shuttingDown) throw new HandshakeError(503, 'SHUTTING_DOWN', 'server is shutting down');
+      const url = requestUrl(req);
+      if (telemetryHere && url.pathname === '/telemetry') {
+        this.upgradeTelemetry(req, socket, head);
+        return;
+      }
+      if (!BUS_PATHS.has(url.pathname)) throw new HandshakeError(404, 'NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`);
+      if (this.bus.clients.size >= this.config.maxConnections) {
+        throw new HandshakeError(503, 'MAX_CONNECTIONS', 'server is at its connection limit');
+      }
+      const profile = profileFromQuery(url);
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, profile));
+    } catch (err) {
+      if (err instanceof HandshakeError) refuseUpgrade(socket, err);
+      else {
+        this.bus.logger.error('upgrade failed', { error: String(err) });
+        refuseUpgrade(socket, new HandshakeError(500, 'INTERNAL_ERROR', 'internal server error'));
+      }
+    }
+  }
+
+  private upgradeTelemetry(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.telemetryWss.handleUpgrade(req, socket, head, (ws) => {
+      this.bus.telemetry.attach(ws);
+      ws.send(encodeEnvelope(systemEnvelope({ event: 'welcome', stream: 'telemetry', server_version: VERSION })));
+    });
+  }
+
+  private onConnection(ws: WebSocket, profile: Connection['profile']): void {
+    const { clients, telemetry, metrics, topic, config, logger } = this.bus;
+    const clientId = `cl_${randomBytes(9).toString('base64url')}`;
+    const conn = new Connection(ws, `cx_${randomBytes(9).toString('base64url')}`, clientId, 'default', profile, config.maxBufferedBytes, this.hooks);
+    clients.add(conn);
+    metrics.connections.set(clients.size);
+    telemetry.counters.connects++;
+
+    ws.on('message', (data: Buffer, isBinary) => this.session.onFrame(conn, data, isBinary));
+    ws.on('pong', () => {
+      conn.lastSeen = Date.now();
+    });
+    ws.on('error', (err) => {
+      // ws emits an error (and then closes) for protocol violations such as a frame over maxPayload.
+      logger.debug('socket error', { client_id: clientId, error: err.message });
+    });
+    ws.on('close', (code) => {
+      topic.dropConnection(conn);
+      clients.remove(conn);
+      metrics.connections.set(clients.size);
+      telemetry.counters.disconnects++;
+      if (telemetry.active) telemetry.emit({ event: 'disconnect', tenant: conn.tenant, client_id: clientId, code });
+    });
+
+    const welcome = systemEnvelope({
+      event: 'welcome',
+      client_id: clientId,
+      connection_id: conn.connectionId,
+      tenant: conn.tenant,
+      server_version: VERSION,
+      protocol_version: PROTOCOL_VERSION,
+      client: conn.describe(),
+      limits: {
+        max_payload_bytes: config.maxPayloadBytes,
+        heartbeat_interval_ms: config.heartbeatIntervalMs,
+        max_buffered_bytes: config.maxBufferedBytes,
+        history_max_messages: config.historyMaxMessages,
+        history_max_age_ms: config.historyMaxAgeMs,
+      },
+    });
+    conn.send(encodeEnvelope(welcome));
+    if (telemetry.active) {
+      telemetry.emit({ event: 'connect', tenant: conn.tenant, client_id: clientId, client_type: profile.clientType, screen_name: profile.screenName });
+    }
+  }
+
+  /**
+   * Graceful shutdown: refuse new upgrades (health turns 503), close every
+   * client with 1001 after its pending frames, wait up to shutdownTimeoutMs,
+   * terminate stragglers, close the store. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    this.heartbeat.stop();
+    const httpClosed = closeServer(this.http);
+    const telemetryClosed = this.telemetryHttp ? closeServer(this.telemetryHttp) : Promise.resolve();
+    this.bus.telemetry.close();
+    const open = [...this.bus.clients.all()];
+    const allClosed = Promise.all(open.map((c) => new Promise<void>((resolve) => {
+      if (c.socket.readyState === 3) return resolve();
+      c.socket.once('close', () => resolve());
+      c.close(CLOSE_CODES.GOING_AWAY.code, CLOSE_CODES.GOING_AWAY.message);
+    })));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs);
+    });
+    if ((await Promise.race([allClosed, timedOut])) === 'timeout') {
+      for (const c of this.bus.clients.all()) c.terminate();
+      await allClosed;
+    }
+    clearTimeout(timer);
+    this.http.closeAllConnections();
+    this.telemetryHttp?.closeAllConnections();
+    await Promise.all([httpClosed, telemetryClosed]);
+    await this.bus.store.close();
+  }
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

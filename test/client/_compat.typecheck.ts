@@ -1,5 +1,0 @@
-import WS from 'ws';
-import type { WebSocketConstructor } from '../../src/client/index.js';
-const a: WebSocketConstructor = WS;
-const b: WebSocketConstructor = WebSocket;
-export { a, b };

@@ -1,0 +1,85 @@
+/** A plain `ws` client that records every envelope it receives, for protocol-level tests. */
+import WebSocket from 'ws';
+import type { Envelope } from '../../src/protocol/envelope.js';
+
+type Predicate = (env: Envelope) => boolean;
+
+export class RawClient {
+  readonly received: Envelope[] = [];
+  private waiters: Array<{ match: Predicate; resolve: (env: Envelope) => void }> = [];
+  private seq = 0;
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      const env = JSON.parse(data.toString()) as Envelope;
+      this.received.push(env);
+      const i = this.waiters.findIndex((w) => w.match(env));
+      if (i !== -1) this.waiters.splice(i, 1)[0]!.resolve(env);
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  /** Connects and waits for the welcome envelope. */
+  static async connect(url: string, query: Record<string, string> = {}): Promise<{ client: RawClient; welcome: Envelope }> {
+    const u = new URL(url);
+    for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+    const ws = new WebSocket(u);
+    const client = new RawClient(ws);
+    const welcome = await client.next((e) => e.type === 'system' && e.payload['event'] === 'welcome');
+    client.clientId = welcome.payload['client_id'] as string;
+    return { client, welcome };
+  }
+
+  /** Set from the welcome envelope. */
+  clientId = '';
+
+  /** Resolves with the first envelope (already received or future) matching the predicate. */
+  next(match: Predicate, timeoutMs = 5000): Promise<Envelope> {
+    const seen = this.received.find(match);
+    if (seen !== undefined) {
+      this.received.splice(this.received.indexOf(seen), 1);
+      return Promise.resolve(seen);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for an envelope; got ${JSON.stringify(this.received.slice(-5))}`)), timeoutMs);
+      this.waiters.push({
+        match,
+        resolve: (env) => {
+          clearTimeout(timer);
+          this.received.splice(this.received.indexOf(env), 1);
+          resolve(env);
+        },
+      });
+    });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame));
+  }
+
+  /** Sends a command and resolves with its command_response payload. */
+  async command(command: string, parameters: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const id = `req-${++this.seq}-${Math.random().toString(36).slice(2)}`;
+    this.send({ type: 'command', id, payload: { command, parameters } });
+    const res = await this.next((e) => e.type === 'command_response' && e.payload['request_id'] === id);
+    return res.payload;
+  }
+
+  /** Like `command`, but throws unless it succeeded; returns `result`. */
+  async ok<T = Record<string, unknown>>(command: string, parameters: Record<string, unknown> = {}): Promise<T> {
+    const res = await this.command(command, parameters);
+    if (res['status'] !== 'success') throw new Error(`${command} failed: ${JSON.stringify(res)}`);
+    return res['result'] as T;
+  }
+
+  /** A round trip that proves the server has processed everything sent before it. */
+  async barrier(): Promise<void> {
+    await this.ok('ping');
+  }
+
+  close(): Promise<{ code: number; reason: string }> {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
+    return this.closed;
+  }
+}
