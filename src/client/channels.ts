@@ -16,8 +16,9 @@ export class ChannelState {
   lastOffset: number | undefined = undefined;
   /** History is being replayed; live events go to the buffer. */
   resuming = false;
-  #buffer: ChannelEvent[] = [];
-  #overflowed = false;
+  #held: ChannelEvent[] = [];
+  /** Index of the oldest kept event in `#held` (those before it were dropped). */
+  #heldStart = 0;
   readonly #bufferLimit: number;
 
   constructor(room: string, channel: string, bufferLimit: number) {
@@ -56,27 +57,43 @@ export class ChannelState {
 
   startResume(): void {
     this.resuming = true;
-    this.#buffer = [];
-    this.#overflowed = false;
+    this.#held = [];
+    this.#heldStart = 0;
   }
 
-  /** Holds a live event during a resume. Past the limit the buffer is dropped: history has those events too. */
+  /**
+   * Holds a live event during a resume. Only the newest `bufferLimit` are
+   * kept: older ones are in history, which the resume reads again if needed.
+   */
   hold(event: ChannelEvent): void {
-    if (this.#overflowed) return;
-    if (this.#buffer.length >= this.#bufferLimit) {
-      this.#buffer = [];
-      this.#overflowed = true;
-      return;
+    this.#held.push(event);
+    if (this.#held.length - this.#heldStart > this.#bufferLimit) this.#heldStart++;
+    // Compact now and then so dropped events do not pile up.
+    if (this.#heldStart >= this.#bufferLimit) {
+      this.#held = this.#held.slice(this.#heldStart);
+      this.#heldStart = 0;
     }
-    this.#buffer.push(event);
   }
 
-  /** Empties the buffer; `overflowed` says events were dropped and history must be read again. */
-  takeHeld(): { events: ChannelEvent[]; overflowed: boolean } {
-    const taken = { events: this.#buffer, overflowed: this.#overflowed };
-    this.#buffer = [];
-    this.#overflowed = false;
-    return taken;
+  /**
+   * True when the held events do not continue the delivered ones: events
+   * between `lastOffset` and the oldest held one were dropped from the
+   * buffer, so history must be read again before releasing.
+   */
+  heldHasGap(): boolean {
+    const first = this.#held[this.#heldStart];
+    const point = first === undefined ? null : streamPoint(first);
+    if (point === null || this.lastOffset === undefined) return false;
+    if (point.epoch !== undefined && this.epoch !== undefined && point.epoch !== this.epoch) return false;
+    return point.offset > this.lastOffset + 1;
+  }
+
+  /** Empties the buffer, returning the held events oldest first. */
+  takeHeld(): ChannelEvent[] {
+    const events = this.#held.slice(this.#heldStart);
+    this.#held = [];
+    this.#heldStart = 0;
+    return events;
   }
 }
 

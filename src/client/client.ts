@@ -5,7 +5,7 @@
 import { shouldReconnect } from '../protocol/codes.js';
 import type { Envelope, JsonObject } from '../protocol/envelope.js';
 import { backoffDelay } from './backoff.js';
-import { ChannelTracker } from './channels.js';
+import { ChannelTracker, type ChannelState } from './channels.js';
 import { ArqonClientError, resumeError } from './errors.js';
 import { TypedEmitter } from './emitter.js';
 import { parseServerFrame, type ServerMessage } from './inbound.js';
@@ -119,6 +119,9 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     const socket = this.#connectedSocket();
     if (socket === null) return Promise.reject(this.#notConnected());
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+    if (!(timeoutMs > 0 && timeoutMs < 2 ** 31)) {
+      return Promise.reject(new ArqonClientError('INVALID_OPTION', { message: 'timeoutMs: must be a positive number', details: { option: 'timeoutMs' } }));
+    }
     const id = this.#nextId();
     const result = this.#pending.add(id, name, timeoutMs);
     try {
@@ -134,7 +137,9 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     const state = this.#channels.ensure(room, channel);
     try {
       const result = await this.command<JoinResult>('join_channel', { room, channel }, options);
-      if (typeof result.offset === 'number' && typeof result.epoch === 'string') {
+      if (state.resuming) {
+        // Already joined and replaying history: the replay owns the position.
+      } else if (typeof result.offset === 'number' && typeof result.epoch === 'string') {
         state.joinedAt(result.offset, result.epoch);
       } else {
         state.joined = true;
@@ -336,7 +341,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     for (const state of channels) void this.#resume(generation, state);
   }
 
-  async #resume(generation: number, state: ReturnType<ChannelTracker['joined']>[number]): Promise<void> {
+  async #resume(generation: number, state: ChannelState): Promise<void> {
     const host: ResumeHost = {
       command: (name, parameters) => this.command(name, parameters as JsonObject),
       deliver: (event: ChannelEvent) => this.emit('event', event),

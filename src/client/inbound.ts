@@ -2,7 +2,8 @@
  * Parses frames from the server (untrusted `unknown`) into a discriminated
  * union the client dispatches on. Frames it cannot read yield null.
  */
-import { isJsonObject, type Envelope, type JsonObject } from '../protocol/envelope.js';
+// Types only: src/protocol/envelope.ts imports node:crypto, which must stay out of browser bundles.
+import type { Envelope, JsonObject } from '../protocol/envelope.js';
 import { ArqonClientError } from './errors.js';
 import type { ChannelEvent, Welcome } from './types.js';
 
@@ -15,6 +16,11 @@ export type ServerMessage =
   | { kind: 'response'; requestId: string; ok: true; result: unknown }
   | { kind: 'response'; requestId: string; ok: false; error: ArqonClientError }
   | { kind: 'error'; requestId: string | null; error: ArqonClientError; envelope: Envelope };
+
+/** A plain JSON object (not null, not an array). */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /** Decodes and classifies one text frame. */
 export function parseServerFrame(text: string): ServerMessage | null {

@@ -87,12 +87,19 @@ function invalid(key: string, message: string): ArqonClientError {
   return new ArqonClientError('INVALID_OPTION', { message: `${key}: ${message}`, details: { option: key } });
 }
 
-function positiveNumber(key: string, value: unknown, fallback: number, allowInfinity = false): number {
+/** Largest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function positiveNumber(key: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  const ok =
-    typeof value === 'number' && value > 0 && (Number.isFinite(value) || (allowInfinity && value === Infinity));
-  if (!ok) throw invalid(key, 'must be a positive number');
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw invalid(key, 'must be a positive number');
   return value;
+}
+
+function timerMs(key: string, value: unknown, fallback: number): number {
+  const ms = positiveNumber(key, value, fallback);
+  if (ms > MAX_TIMER_MS) throw invalid(key, `must be at most ${MAX_TIMER_MS}`);
+  return ms;
 }
 
 function nonNegativeNumber(key: string, value: unknown, fallback: number, allowInfinity = false): number {
@@ -117,6 +124,7 @@ function parseReconnect(value: ClientOptions['reconnect'], defaults: ReconnectOp
   if (typeof enabled !== 'boolean') throw invalid('reconnect.enabled', 'must be a boolean');
   const initialDelayMs = nonNegativeNumber('reconnect.initialDelayMs', value.initialDelayMs, defaults.initialDelayMs);
   const maxDelayMs = nonNegativeNumber('reconnect.maxDelayMs', value.maxDelayMs, defaults.maxDelayMs);
+  if (maxDelayMs > MAX_TIMER_MS) throw invalid('reconnect.maxDelayMs', `must be at most ${MAX_TIMER_MS}`);
   if (maxDelayMs < initialDelayMs) throw invalid('reconnect.maxDelayMs', 'must be >= reconnect.initialDelayMs');
   const factor = value.factor ?? defaults.factor;
   if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
@@ -161,8 +169,8 @@ export function parseOptions(options: ClientOptions): ResolvedOptions {
     avatar: optionalString('avatar', options.avatar),
     personality: optionalString('personality', options.personality),
     token: optionalString('token', options.token),
-    commandTimeoutMs: positiveNumber('commandTimeoutMs', options.commandTimeoutMs, d.commandTimeoutMs),
-    connectTimeoutMs: positiveNumber('connectTimeoutMs', options.connectTimeoutMs, d.connectTimeoutMs),
+    commandTimeoutMs: timerMs('commandTimeoutMs', options.commandTimeoutMs, d.commandTimeoutMs),
+    connectTimeoutMs: timerMs('connectTimeoutMs', options.connectTimeoutMs, d.connectTimeoutMs),
     reconnect: parseReconnect(options.reconnect, d.reconnect),
     maxReconnectAttempts: nonNegativeNumber(
       'maxReconnectAttempts',

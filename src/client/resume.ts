@@ -3,9 +3,9 @@
  * history (paging while `has_more`), then release the live events that arrived
  * meanwhile, each offset once and in order.
  */
-import { isJsonObject, type Envelope } from '../protocol/envelope.js';
+import type { Envelope } from '../protocol/envelope.js';
 import { ArqonClientError } from './errors.js';
-import { streamPoint } from './inbound.js';
+import { isJsonObject, streamPoint } from './inbound.js';
 import type { ChannelState } from './channels.js';
 import type { ChannelEvent, HistoryResult, JoinResult, ResumedEvent } from './types.js';
 
@@ -21,6 +21,9 @@ export interface ResumeHost {
   /** Reports a failure that did not stop the resume (a history read failed). */
   reportError(err: unknown): void;
 }
+
+/** History passes per resume before the held events are released even with a gap (recovered=false). */
+const MAX_REPLAY_ROUNDS = 8;
 
 /** Thrown inside a resume when its connection went away; swallowed by the caller. */
 class Superseded extends Error {}
@@ -45,23 +48,29 @@ export async function resumeChannel(host: ResumeHost, state: ChannelState): Prom
     let recovered = true;
     let count = 0;
     try {
-      for (;;) {
+      for (let round = 1; ; round++) {
         const replay = await replayHistory(host, state);
         recovered &&= replay.recovered;
         count += replay.count;
-        // Live events beyond the buffer limit were dropped; history holds them, read again.
-        if (!release(host, state)) break;
+        // Live events beyond the buffer limit were dropped; history holds them: read again, a
+        // bounded number of times (traffic faster than history reads could otherwise keep us here).
+        if (!state.heldHasGap()) break;
+        if (round >= MAX_REPLAY_ROUNDS) {
+          recovered = false;
+          break;
+        }
       }
+      release(host, state);
     } catch (err) {
       if (err instanceof Superseded || !host.isCurrent()) throw err;
       host.reportError(err);
-      release(host, state, true);
+      release(host, state);
       return { room, channel, recovered: false, count };
     }
     return { room, channel, recovered, count };
   } catch (err) {
     if (err instanceof Superseded || !host.isCurrent()) return null;
-    release(host, state, true);
+    release(host, state);
     throw err;
   } finally {
     if (host.isCurrent()) state.resuming = false;
@@ -112,22 +121,16 @@ async function replayHistory(host: ResumeHost, state: ChannelState): Promise<{ r
   }
 }
 
-/**
- * Delivers the held live events newer than what history gave, in offset
- * order, and ends the resume. Returns true instead (resume continues) when
- * the buffer overflowed and history must be read again, unless `force`.
- */
-function release(host: ResumeHost, state: ChannelState, force = false): boolean {
-  const held = state.takeHeld();
-  if (held.overflowed && !force) return true;
-  const events = held.events
+/** Ends the resume: delivers the held live events newer than the replay, in offset order. */
+function release(host: ResumeHost, state: ChannelState): void {
+  const events = state
+    .takeHeld()
     .map((event) => ({ event, point: streamPoint(event) }))
     .sort((a, b) => (a.point?.offset ?? 0) - (b.point?.offset ?? 0));
   state.resuming = false;
   for (const { event, point } of events) {
     if (point === null || state.advance(point)) host.deliver(event);
   }
-  return false;
 }
 
 function isJoinResult(value: unknown): value is JoinResult {

@@ -55,7 +55,7 @@ export function parseConfig(sources: ConfigSources = {}): ParsedCommandLine {
     out[key] = given === undefined ? opt.default : coerce(key, opt, given.value, given.from);
   }
   const config = Object.freeze(out) as Config;
-  crossCheck(config);
+  crossCheck(config, (key) => raw[key]?.from ?? 'defaults');
   return { config, help };
 }
 
@@ -138,12 +138,17 @@ function coerce(key: string, opt: Option, value: unknown, from: string): unknown
   }
 }
 
-function crossCheck(config: Config): void {
+/** Rules between options. `from` names where a key's value came from, so the message can point at it. */
+function crossCheck(config: Config, from: (key: ConfigKey) => string): void {
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
-    throw new ConfigError(config.tlsCert === undefined ? 'tlsCert' : 'tlsKey', 'tlsCert and tlsKey must be given together');
+    const [missing, given]: [ConfigKey, ConfigKey] = config.tlsCert === undefined ? ['tlsCert', 'tlsKey'] : ['tlsKey', 'tlsCert'];
+    throw new ConfigError(missing, `${missing} is missing: ${given} (from ${from(given)}) needs it; tlsCert and tlsKey must be given together`);
   }
   if (config.telemetryPort !== undefined && config.telemetryPort !== 0 && config.telemetryPort === config.port) {
-    throw new ConfigError('telemetryPort', 'telemetryPort must differ from port');
+    throw new ConfigError(
+      'telemetryPort',
+      `invalid telemetryPort from ${from('telemetryPort')}: must differ from port (from ${from('port')}), both are ${config.port}`,
+    );
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * One timer for all connections: every interval, a connection that has sent
- * nothing (no frame, no pong) for two intervals is terminated; the others are pinged.
+ * nothing (no frame, no pong) for two intervals is timed out once (the server
+ * closes it with 4001) and terminated if it is still silent a tick later; the
+ * others are pinged.
  */
 import type { Connection } from './connection.js';
 
@@ -27,10 +29,14 @@ export class Heartbeat {
   tick(now: number): void {
     const deadline = now - 2 * this.intervalMs;
     for (const conn of this.connections()) {
-      if (conn.lastSeen < deadline) {
-        this.onTimeout(conn);
+      if (conn.lastSeen >= deadline) {
+        if (conn.isOpen) conn.socket.ping();
       } else if (conn.isOpen) {
-        conn.socket.ping();
+        this.onTimeout(conn);
+      } else {
+        // Closing (timed out earlier, or closed for another reason) and still silent:
+        // the peer will not finish the close handshake. Timed out only once.
+        conn.terminate();
       }
     }
   }

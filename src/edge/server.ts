@@ -83,7 +83,8 @@ export class ArqonServer {
     this.heartbeat = new Heartbeat(config.heartbeatIntervalMs, () => clients.all(), (conn) => {
       metrics.heartbeatTimeouts.inc();
       if (telemetry.active) telemetry.emit({ event: 'heartbeat_timeout', tenant: conn.tenant, client_id: conn.clientId });
-      conn.terminate();
+      // The documented close code; `hard` terminates a peer that cannot answer the close frame after 1 s.
+      conn.close(CLOSE_CODES.HEARTBEAT_TIMEOUT.code, CLOSE_CODES.HEARTBEAT_TIMEOUT.message, true);
     });
 
     const handler = createHttpHandler(this.bus, () => this.health());
@@ -215,19 +216,26 @@ export class ArqonServer {
     this.heartbeat.stop();
     const httpClosed = closeServer(this.http);
     const telemetryClosed = this.telemetryHttp ? closeServer(this.telemetryHttp) : Promise.resolve();
-    this.bus.telemetry.close();
+    const observers = this.bus.telemetry.close();
     const open = [...this.bus.clients.all()];
-    const allClosed = Promise.all(open.map((c) => new Promise<void>((resolve) => {
-      if (c.socket.readyState === 3) return resolve();
-      c.socket.once('close', () => resolve());
-      c.close(CLOSE_CODES.GOING_AWAY.code, CLOSE_CODES.GOING_AWAY.message);
-    })));
+    const allClosed = Promise.all([
+      ...open.map((c) => new Promise<void>((resolve) => {
+        if (c.socket.readyState === 3) return resolve();
+        c.socket.once('close', () => resolve());
+        c.close(CLOSE_CODES.GOING_AWAY.code, CLOSE_CODES.GOING_AWAY.message);
+      })),
+      ...observers.map((ws) => new Promise<void>((resolve) => {
+        if (ws.readyState === 3) return resolve();
+        ws.once('close', () => resolve());
+      })),
+    ]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs);
     });
     if ((await Promise.race([allClosed, timedOut])) === 'timeout') {
       for (const c of this.bus.clients.all()) c.terminate();
+      for (const ws of observers) ws.terminate();
       await allClosed;
     }
     clearTimeout(timer);

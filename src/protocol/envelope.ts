@@ -2,7 +2,6 @@
  * The ArqonBus v1 JSON envelope: the types every layer shares, and the parser
  * that turns an untrusted decoded frame (`unknown`) into a discriminated union.
  */
-import { randomBytes } from 'node:crypto';
 import { ProtocolError } from './errors.js';
 
 export const PROTOCOL_VERSION = '1.0';
@@ -87,7 +86,7 @@ export function isValidName(value: unknown): value is string {
 }
 
 let idCounter = 0;
-const idPrefix = `arq_${randomBytes(8).toString('base64url')}_`;
+const idPrefix = `arq_${Array.from(globalThis.crypto.getRandomValues(new Uint32Array(2)), (n) => n.toString(36)).join('')}_`;
 /** A unique message id: `arq_` + a random per-process prefix + a counter. O(1), no crypto per message. */
 export function newMessageId(): string {
   idCounter++;

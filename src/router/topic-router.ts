@@ -8,7 +8,7 @@ import type { Connection } from '../edge/connection.js';
 import { PROTOCOL_VERSION, type Envelope, type EventFrame, type PrivateFrame } from '../protocol/envelope.js';
 import { ArqonError } from '../protocol/errors.js';
 import { systemEnvelope } from '../protocol/outbound.js';
-import type { StreamKey, StreamPosition, StreamStore } from '../storage/stream-store.js';
+import type { AppendResult, StreamKey, StreamStore } from '../storage/stream-store.js';
 import type { BusMetrics } from '../telemetry/metrics.js';
 import { Channel, type ChannelRegistry } from './channels.js';
 import type { ClientRegistry } from './clients.js';
@@ -65,7 +65,7 @@ export class TopicRouter implements Router {
       payload: frame.payload,
       metadata: clientMetadata,
     };
-    let position: StreamPosition;
+    let position: AppendResult;
     try {
       position = await this.deps.store.append(streamKey(channel), envelope, this.clock());
     } catch {
@@ -74,6 +74,8 @@ export class TopicRouter implements Router {
         channel: channel.name,
       });
     }
+    // A republished message (same sender and id) was stored once and delivered once already.
+    if (position.duplicate) return { router: this.name, delivered: 0 };
     const bytes = encodeEnvelope(withPosition(envelope, position.offset, position.epoch));
     const delivered = fanout(bytes, channel.members, echo === true ? null : sender);
     this.deps.metrics.messagesOut('event', delivered, bytes.length);
@@ -135,6 +137,8 @@ export class TopicRouter implements Router {
 
   /** Deletes a channel: members are told, memberships and history go. */
   async deleteChannel(channel: Channel, by: Connection): Promise<number> {
+    // History goes first, so nobody joining meanwhile sees the old stream's epoch.
+    await this.deps.store.remove(streamKey(channel));
     const members = [...channel.members];
     const bytes = encodeEnvelope(
       systemEnvelope({ event: 'channel_deleted', room: channel.room, channel: channel.name, by: by.clientId }, {
@@ -148,7 +152,6 @@ export class TopicRouter implements Router {
     channel.members.clear();
     this.deps.channels.delete(channel);
     this.deps.metrics.channels.set(this.deps.channels.size);
-    await this.deps.store.remove(streamKey(channel));
     return members.length;
   }
 

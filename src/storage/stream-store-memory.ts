@@ -11,6 +11,7 @@ import type { Envelope } from '../protocol/envelope.js';
 import { ProtocolError } from '../protocol/errors.js';
 import {
   dedupeKey,
+  type AppendResult,
   type HistoryPage,
   type HistoryQuery,
   type RetentionOptions,
@@ -118,13 +119,13 @@ export class MemoryStreamStore implements StreamStore {
     return this.streams.size;
   }
 
-  async append(key: StreamKey, envelope: Envelope, time: number): Promise<StreamPosition> {
+  async append(key: StreamKey, envelope: Envelope, time: number): Promise<AppendResult> {
     const stream = this.touch(key);
     this.expire(stream);
     const seen = stream.ids.get(dedupeKey(envelope));
-    if (seen !== undefined) return { offset: seen, epoch: stream.epoch };
+    if (seen !== undefined) return { offset: seen, epoch: stream.epoch, duplicate: true };
     const offset = stream.push(envelope, Number.isFinite(time) ? time : this.clock());
-    return { offset, epoch: stream.epoch };
+    return { offset, epoch: stream.epoch, duplicate: false };
   }
 
   async read(key: StreamKey, query: HistoryQuery): Promise<HistoryPage> {

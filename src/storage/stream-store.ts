@@ -21,6 +21,11 @@ export interface StreamPosition {
   readonly epoch: string;
 }
 
+export interface AppendResult extends StreamPosition {
+  /** True when the message was already stored (same sender and id): nothing was appended, do not deliver it again. */
+  readonly duplicate: boolean;
+}
+
 export interface StoredMessage {
   readonly offset: number;
   /** Server receive time, ms since the Unix epoch; time-bounded queries use it. */
@@ -67,7 +72,7 @@ export interface StreamStore {
    * stores nothing. Ids are chosen by clients, so two senders may reuse one id;
    * `from` is set by the server and cannot be forged.
    */
-  append(key: StreamKey, envelope: Envelope, time: number): Promise<StreamPosition>;
+  append(key: StreamKey, envelope: Envelope, time: number): Promise<AppendResult>;
   read(key: StreamKey, query: HistoryQuery): Promise<HistoryPage>;
   /**
    * Current position. Like `read`, it gives a stream that has never been

@@ -131,10 +131,18 @@ export class TelemetryHub {
     for (const o of this.observers) o.push(bytes);
   }
 
-  close(): void {
+  /**
+   * Closes every observer with 1001 and forgets it. Returns the sockets so the
+   * caller can wait for them and terminate the ones that never finish the
+   * close handshake (an observer that stopped reading would otherwise hold
+   * the listener open for ws's 30 s close timeout).
+   */
+  close(): WebSocket[] {
     this.stopStats();
-    for (const o of this.observers) o.socket.close(1001, 'server shutting down');
+    const sockets = [...this.observers].map((o) => o.socket);
+    for (const s of sockets) s.close(1001, 'server shutting down');
     this.observers.clear();
+    return sockets;
   }
 
   private startStats(): void {

@@ -225,7 +225,7 @@ export function streamStoreConformance(
       expect(empty).toMatchObject({ messages: [], latestOffset: 2, earliestOffset: 3, epoch });
       expect((await store.read(key, { sinceOffset: 1, epoch, limit: 10 })).recovered).toBe(false);
       expect((await store.read(key, { sinceOffset: 2, epoch, limit: 10 })).recovered).toBe(true);
-      expect(await store.append(key, envelope(), clock.now)).toEqual({ offset: 3, epoch });
+      expect(await store.append(key, envelope(), clock.now)).toEqual({ offset: 3, epoch, duplicate: false });
     });
 
     it('is idempotent by sender and envelope id', async () => {
@@ -233,8 +233,9 @@ export function streamStoreConformance(
       const first = envelope();
       const pos = await store.append(key, first, clock.now);
       await store.append(key, envelope(), clock.now);
-      expect(await store.append(key, first, clock.advance(10))).toEqual(pos);
-      expect(await store.append(key, { ...first, payload: { changed: true } }, clock.now)).toEqual(pos);
+      expect(pos.duplicate).toBe(false);
+      expect(await store.append(key, first, clock.advance(10))).toEqual({ ...pos, duplicate: true });
+      expect(await store.append(key, { ...first, payload: { changed: true } }, clock.now)).toEqual({ ...pos, duplicate: true });
 
       const page = await store.read(key, { limit: 10 });
       expect(offsets(page)).toEqual([1, 2]);
@@ -298,7 +299,7 @@ export function streamStoreConformance(
       expect(await store.position(key)).toEqual({ offset: 0, epoch: a.epoch });
       expect((await store.read(key, { sinceOffset: 0, epoch: a.epoch, limit: 10 })).recovered).toBe(true);
       // The first append continues the epoch the empty stream already had.
-      expect(await store.append(key, envelope(), clock.now)).toEqual({ offset: 1, epoch: a.epoch });
+      expect(await store.append(key, envelope(), clock.now)).toEqual({ offset: 1, epoch: a.epoch, duplicate: false });
     });
   });
 }
