@@ -86,7 +86,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`bench: failed: ${String((err as Error)?.stack ?? err)}\n`);
+    process.stderr.write(`\nbench: failed: ${String((err as Error)?.stack ?? err)}\n`);
     process.exit(1);
   },
 );

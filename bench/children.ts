@@ -104,9 +104,9 @@ export class ServerProcess {
     return procCpuMs(this.pid);
   }
 
-  /** Run-queue wait of the child's main thread so far, ms (time it was runnable but had no CPU). */
-  waitMs(): number {
-    return procWaitMs(this.pid);
+  /** Run-queue statistics of the child's main thread so far. */
+  sched(): SchedStat {
+    return procSched(this.pid);
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the child is gone. */
@@ -142,16 +142,24 @@ export function procCpuMs(pid: number): number {
   }
 }
 
+export interface SchedStat {
+  /** Time runnable but waiting for a CPU, ms. */
+  readonly waitMs: number;
+  /** Times it was scheduled onto a CPU. */
+  readonly slices: number;
+}
+
 /**
- * Time the main thread of `pid` spent runnable but waiting for a CPU, ms
- * (/proc/<pid>/schedstat, field 2). High values mean another process took the
- * cores: the run measured the machine, not the server. NaN where unavailable.
+ * Run-queue statistics of the main thread of `pid` (/proc/<pid>/schedstat).
+ * Every wake-up waits a little; waits of a millisecond or more per slice mean
+ * another process held the cores: the run measured the machine, not the
+ * server. NaN where unavailable.
  */
-export function procWaitMs(pid: number | 'self'): number {
+export function procSched(pid: number | 'self'): SchedStat {
   try {
     const fields = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ');
-    return Number(fields[1]) / 1e6;
+    return { waitMs: Number(fields[1]) / 1e6, slices: Number(fields[2]) };
   } catch {
-    return NaN;
+    return { waitMs: NaN, slices: NaN };
   }
 }

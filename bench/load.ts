@@ -4,7 +4,7 @@
  * and report what the subscribers saw.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { procWaitMs, type ServerProcess } from './children.js';
+import { procSched, type SchedStat, type ServerProcess } from './children.js';
 import { BenchConnection, connectAll, DeliveryStats } from './clients.js';
 import { LatencyRecorder, nowMs, type LatencySummary } from './latency.js';
 import type { BenchOptions } from './options.js';
@@ -39,6 +39,9 @@ export interface RunResult {
   /** Time the server's / generator's main thread was runnable but got no CPU, % of the window: contention. */
   readonly serverWait: number;
   readonly generatorWait: number;
+  /** Mean run-queue wait per time on CPU, µs: tens is normal wake-up latency, ~1000 means a busy machine. */
+  readonly serverWaitPerSlice: number;
+  readonly generatorWaitPerSlice: number;
   /** How late the generator sent against its schedule (p99, max), ms: high means the generator, not the server, limits. */
   readonly sendLagP99: number;
   readonly sendLagMax: number;
@@ -112,8 +115,8 @@ async function publish(
     at,
     server: server.cpuMs(),
     gen: process.cpuUsage(),
-    serverWait: server.waitMs(),
-    genWait: procWaitMs('self'),
+    serverSched: server.sched(),
+    genSched: procSched('self'),
   });
   let cpu0 = snapshot(0);
   let cpu1 = cpu0;
@@ -183,8 +186,10 @@ async function publish(
     latency: stats.latency.summary(),
     serverCpu: pctOfWindow(cpu1.server - cpu0.server),
     generatorCpu: pctOfWindow(genCpuUs / 1000),
-    serverWait: pctOfWindow(cpu1.serverWait - cpu0.serverWait),
-    generatorWait: pctOfWindow(cpu1.genWait - cpu0.genWait),
+    serverWait: pctOfWindow(cpu1.serverSched.waitMs - cpu0.serverSched.waitMs),
+    generatorWait: pctOfWindow(cpu1.genSched.waitMs - cpu0.genSched.waitMs),
+    serverWaitPerSlice: waitPerSliceUs(cpu0.serverSched, cpu1.serverSched),
+    generatorWaitPerSlice: waitPerSliceUs(cpu0.genSched, cpu1.genSched),
     sendLagP99: lagSummary.p99,
     sendLagMax: lagSummary.max,
     loopDelayP99: loop.percentile(99) / 1e6,
@@ -193,6 +198,10 @@ async function publish(
     closes: Object.fromEntries(stats.closes),
     control: Object.fromEntries(stats.control),
   };
+}
+
+function waitPerSliceUs(a: SchedStat, b: SchedStat): number {
+  return ((b.waitMs - a.waitMs) / (b.slices - a.slices)) * 1000;
 }
 
 /** The earliest scheduled send time over all publishers. */

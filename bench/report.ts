@@ -7,8 +7,14 @@ const fmtMs = (n: number): string => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2
 const fmtPct = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(0)}%` : 'n/a');
 const fmtRatio = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}x` : 'n/a');
 
-/** Above this run-queue wait (% of the window) another process was taking the CPU. */
-const CONTENTION_PCT = 10;
+/**
+ * Contention: the main thread waited for a core more than 10 % of the window,
+ * and more than 200 µs per wake-up on average. Plain wake-up latency on an idle
+ * VM is ~50-150 µs per slice; another process holding the cores makes it ~0.5 ms+.
+ */
+function contended(waitPct: number, waitPerSliceUs: number): boolean {
+  return waitPct > 10 && waitPerSliceUs > 200;
+}
 
 /** Server CPU time per delivery, µs: robust to CPU contention, unlike the rates and latencies. */
 export function cpuPerDelivery(r: RunResult): number {
@@ -93,11 +99,14 @@ export function printReport(opts: BenchOptions, results: readonly RunResult[]): 
     const notes: string[] = [];
     if (Object.keys(r.closes).length > 0) notes.push(`closed early: ${JSON.stringify(r.closes)}`);
     if (Object.keys(r.control).length > 0) notes.push(`control frames: ${JSON.stringify(r.control)}`);
-    if (r.serverWait > CONTENTION_PCT || r.generatorWait > CONTENTION_PCT) {
+    if (contended(r.serverWait, r.serverWaitPerSlice) || contended(r.generatorWait, r.generatorWaitPerSlice)) {
       notes.push('CPU contention (runnable but waiting for a core): rates and latencies are unreliable, compare CPU µs/dlv');
     }
     if (r.sendLagP99 > 5) notes.push(`generator sent late (p99 ${fmtMs(r.sendLagP99)} ms)`);
     if (r.generatorCpu > 85) notes.push('generator near one full core: it may be the limit');
+    if (r.pubMaxBuffered > 256 * 1024) {
+      notes.push(`publishers backed up (bufferedAmount up to ${fmtInt(r.pubMaxBuffered / 1024)} KiB): the server fell behind reading`);
+    }
     if (r.lost > 0) notes.push(`${fmtInt(r.lost)} deliveries missing after ${fmtMs(r.drainMs)} ms drain`);
     if (notes.length > 0) out(`  ${opts.rounds > 1 ? `${r.label} #${r.round}` : r.label}: ${notes.join('; ')}`);
   }
@@ -132,8 +141,12 @@ export function summary(opts: BenchOptions, results: readonly RunResult[], q: Ra
     server_cpu_us_per_delivery: round(cpuPerDelivery(r)),
     generator_cpu_pct: round(r.generatorCpu, 1),
     generator_send_lag_p99_ms: round(r.sendLagP99),
+    generator_loop_delay_p99_ms: round(r.loopDelayP99),
+    publisher_max_buffered_bytes: r.pubMaxBuffered,
     server_cpu_wait_pct: round(r.serverWait, 1),
     generator_cpu_wait_pct: round(r.generatorWait, 1),
+    server_wait_per_slice_us: round(r.serverWaitPerSlice, 1),
+    generator_wait_per_slice_us: round(r.generatorWaitPerSlice, 1),
     closes: r.closes,
   }));
   return {

@@ -73,14 +73,16 @@ function readArgv(argv: readonly string[]): { values: Map<ConfigKey, string | bo
     let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
     if (name === 'config') {
       configFile = value ?? argv[++i];
-      if (configFile === undefined) throw new ConfigError('config', '--config needs a file path');
+      if (configFile === undefined || configFile === '') throw new ConfigError('config', '--config needs a file path');
       continue;
     }
-    const entry = byFlag.get(name) ?? (name.startsWith('no-') ? byFlag.get(name.slice(3)) : undefined);
+    // `--no-NAME` negates boolean options only; `--no-port` is not a way to spell `--port`.
+    const negated = byFlag.has(name) || !name.startsWith('no-') ? undefined : byFlag.get(name.slice(3));
+    const entry = byFlag.get(name) ?? (negated?.[1].kind === 'bool' ? negated : undefined);
     if (entry === undefined) throw new ConfigError(name, `unknown option --${name} (see --help)`);
     const [key, opt] = entry;
     if (opt.kind === 'bool') {
-      values.set(key, name.startsWith('no-') ? false : (value ?? true));
+      values.set(key, entry === negated ? false : (value ?? true));
       continue;
     }
     if (value === undefined) {

@@ -59,13 +59,16 @@ export class Connection {
   /**
    * Sends pre-encoded bytes. A socket whose backlog is above the limit is a
    * slow consumer: it is disconnected and the frame is dropped for it alone.
+   * Only the unsent backlog counts, not the frame being sent: one frame larger
+   * than the limit (a big history page) to a socket that keeps up is not
+   * slowness. The backlog stays bounded by the limit plus one frame.
    */
   send(bytes: Buffer): boolean {
     if (!this.isOpen) {
       this.hooks.onDeliveryError(this);
       return false;
     }
-    if (this.socket.bufferedAmount + bytes.length > this.maxBufferedBytes) {
+    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
       this.hooks.onSlowConsumer(this);
       this.close(CLOSE_CODES.SLOW_CONSUMER.code, CLOSE_CODES.SLOW_CONSUMER.message, true);
       return false;

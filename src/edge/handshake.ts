@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ErrorCode } from '../protocol/codes.js';
 import { CLIENT_TYPES, type ClientProfile, type ClientType } from './connection.js';
 
 export type UpgradeTarget = 'bus' | 'telemetry' | 'none';
@@ -13,7 +14,7 @@ export const BUS_PATHS: ReadonlySet<string> = new Set(['/', '/ws', '/v1', '/bus'
 export class HandshakeError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);

@@ -1,5 +1,6 @@
 /** Plain HTTP endpoints served beside the WebSocket: /health, /version, /metrics. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ERROR_CODES, type ErrorCode } from '../protocol/codes.js';
 import { PROTOCOL_VERSIONS } from '../version.js';
 import type { BusContext } from './context.js';
 
@@ -7,6 +8,11 @@ export interface HealthState {
   /** 'serving' → 200; anything else → 503 with the reasons. */
   readonly state: 'serving' | 'degraded' | 'shutting_down';
   readonly reasons: readonly string[];
+}
+
+/** An HTTP error body: the same `error` / `error_code` pair as the wire protocol, code from the registry. */
+function sendError(res: ServerResponse, status: number, code: ErrorCode, extra: Record<string, unknown> = {}): void {
+  sendJson(res, status, { error: ERROR_CODES[code].message, error_code: code, ...extra });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -19,7 +25,8 @@ export function createHttpHandler(bus: BusContext, health: () => HealthState) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendJson(res, 405, { error: 'method not allowed', error_code: 'METHOD_NOT_ALLOWED' });
+      res.setHeader('allow', 'GET, HEAD'); // required on a 405 (RFC 9110 §15.5.6)
+      sendError(res, 405, 'METHOD_NOT_ALLOWED');
       return;
     }
     switch (path) {
@@ -46,12 +53,12 @@ export function createHttpHandler(bus: BusContext, health: () => HealthState) {
           },
           (err: unknown) => {
             bus.logger.error('metrics collection failed', { error: String(err) });
-            sendJson(res, 500, { error: 'metrics unavailable', error_code: 'INTERNAL_ERROR' });
+            sendError(res, 500, 'INTERNAL_ERROR');
           },
         );
         return;
       default:
-        sendJson(res, 404, { error: 'not found', error_code: 'NOT_FOUND', endpoints: ['/health', '/version', '/metrics', '/ (WebSocket)', '/telemetry (WebSocket)'] });
+        sendError(res, 404, 'NOT_FOUND', { endpoints: ['/health', '/version', '/metrics', '/ (WebSocket)', '/telemetry (WebSocket)'] });
     }
   };
 }

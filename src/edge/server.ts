@@ -77,6 +77,8 @@ export class ArqonServer {
       maxPayload: config.maxPayloadBytes * 2,
       perMessageDeflate: false,
       clientTracking: false,
+      // The JSON codec validates UTF-8 itself and answers INVALID_FRAME, keeping the connection open.
+      skipUTF8Validation: true,
     };
     this.wss = new WebSocketServer(wsOptions);
     this.telemetryWss = new WebSocketServer({ ...wsOptions, maxPayload: 4096 });
@@ -101,8 +103,18 @@ export class ArqonServer {
     let telemetryUrl = `${this.url}/telemetry`;
     if (this.config.telemetryPort !== undefined) {
       const t = createHttpServer((_req, res) => res.writeHead(426).end('telemetry stream: connect with a WebSocket'));
-      t.on('upgrade', (req, socket, head) => this.upgradeTelemetry(req, socket, head));
-      await listenOn(t, this.config.telemetryPort, this.config.host);
+      t.on('upgrade', (req, socket, head) => {
+        socket.on('error', () => socket.destroy());
+        // A keep-alive connection can still ask for an upgrade after the listener closed.
+        if (this.shuttingDown) refuseUpgrade(socket, new HandshakeError(503, 'SHUTTING_DOWN', 'server is shutting down'));
+        else this.upgradeTelemetry(req, socket, head);
+      });
+      try {
+        await listenOn(t, this.config.telemetryPort, this.config.host);
+      } catch (err) {
+        await closeServer(this.http);
+        throw err;
+      }
       this.telemetryHttp = t;
       telemetryUrl = `ws://${hostForUrl(this.config.host)}:${(t.address() as AddressInfo).port}/`;
     }
@@ -184,6 +196,7 @@ export class ArqonServer {
       client_id: clientId,
       connection_id: conn.connectionId,
       tenant: conn.tenant,
+      version: VERSION,
       server_version: VERSION,
       protocol_version: PROTOCOL_VERSION,
       client: conn.describe(),
@@ -195,7 +208,8 @@ export class ArqonServer {
         history_max_age_ms: config.historyMaxAgeMs,
       },
     });
-    conn.send(encodeEnvelope(welcome));
+    const welcomeBytes = encodeEnvelope(welcome);
+    if (conn.send(welcomeBytes)) metrics.messagesOut('system', 1, welcomeBytes.length);
     if (telemetry.active) {
       telemetry.emit({ event: 'connect', tenant: conn.tenant, client_id: clientId, client_type: profile.clientType, screen_name: profile.screenName });
     }

@@ -29,7 +29,7 @@ export class SessionHandler {
     const now = Date.now();
     conn.lastSeen = now;
     conn.lastActivity = now;
-    this.bus.telemetry.counters.messagesIn++;
+    this.bus.telemetry.counters.messages_in++;
 
     if (data.length > this.bus.config.maxPayloadBytes) {
       this.reject(conn, new ArqonError('FRAME_TOO_LARGE', `frame of ${data.length} bytes exceeds ${this.bus.config.maxPayloadBytes}`, {
@@ -73,7 +73,7 @@ export class SessionHandler {
         if (!router.accepts(frame)) continue;
         routed = true;
         const result = await router.route(conn, frame);
-        this.bus.telemetry.counters.messagesOut += result.delivered;
+        this.bus.telemetry.counters.messages_out += result.delivered;
       }
       if (!routed) throw new ArqonError('INVALID_CHANNEL', 'event has no destination', { field: 'channel' });
     } catch (err) {
@@ -84,7 +84,7 @@ export class SessionHandler {
   private onPrivate(conn: Connection, frame: PrivateFrame): void {
     try {
       const { delivered, unknown } = this.bus.topic.sendPrivate(conn, frame);
-      this.bus.telemetry.counters.messagesOut += delivered;
+      this.bus.telemetry.counters.messages_out += delivered;
       if (unknown.length > 0) {
         this.reject(conn, new ArqonError('UNKNOWN_TARGET', 'some targets are not connected', { unknown_targets: unknown, delivered }), frame.id, frame);
       }

@@ -31,6 +31,9 @@ export const ERROR_CODES = {
   RATE_LIMITED: { message: 'too many invalid frames; slow down', retryable: true },
   HISTORY_UNAVAILABLE: { message: 'history could not be read or written', retryable: true },
   SHUTTING_DOWN: { message: 'server is shutting down', retryable: true },
+  MAX_CONNECTIONS: { message: 'server is at its connection limit', retryable: true },
+  NOT_FOUND: { message: 'no such HTTP endpoint or WebSocket path', retryable: false },
+  METHOD_NOT_ALLOWED: { message: 'HTTP method not allowed on this endpoint', retryable: false },
   INTERNAL_ERROR: { message: 'internal server error', retryable: true },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

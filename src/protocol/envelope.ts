@@ -173,7 +173,8 @@ export function parseClientFrame(raw: unknown, now: () => Date = () => new Date(
   const metadata = optionalObject(raw, 'metadata');
   const base: FrameBase = {
     id: typeof id === 'string' ? id : newMessageId(),
-    timestamp: typeof ts === 'string' ? ts : now().toISOString(),
+    // Kept as sent when already UTC (`…Z`); other zones are converted to UTC.
+    timestamp: typeof ts === 'string' ? (ts.endsWith('Z') ? ts : new Date(parseIsoTime(ts)).toISOString()) : now().toISOString(),
     payload,
     metadata,
   };

@@ -26,8 +26,8 @@ export interface TelemetryEvent {
 
 /** Activity counters, always kept (plain integer adds); the stats event reports their per-second deltas. */
 export interface ActivityCounters {
-  messagesIn: number;
-  messagesOut: number;
+  messages_in: number;
+  messages_out: number;
   connects: number;
   disconnects: number;
   errors: number;
@@ -95,7 +95,7 @@ class Observer {
 export class TelemetryHub {
   private readonly observers = new Set<Observer>();
   private statsTimer: NodeJS.Timeout | undefined;
-  readonly counters: ActivityCounters = { messagesIn: 0, messagesOut: 0, connects: 0, disconnects: 0, errors: 0, commands: 0 };
+  readonly counters: ActivityCounters = { messages_in: 0, messages_out: 0, connects: 0, disconnects: 0, errors: 0, commands: 0 };
   private last: ActivityCounters = { ...this.counters };
 
   constructor(

@@ -43,14 +43,16 @@ export class BusMetrics {
       name: 'arqon_heartbeat_timeouts_total', help: 'Clients closed for missing two heartbeat intervals.', registers,
     });
     this.protocolErrors = new Counter({
-      name: 'arqon_errors_total', help: 'Error envelopes sent, by error_code.', labelNames: ['code'], registers,
+      name: 'arqon_errors_total', help: 'Errors reported to clients (error envelopes and failed command responses), by error_code.', labelNames: ['code'], registers,
     });
     this.commandDuration = new Histogram({
       name: 'arqon_command_duration_seconds', help: 'Command handling latency.', labelNames: ['command', 'status'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers,
     });
+    // Bound once (no label hashing per message) and started at 0 so every series is scraped from the start.
     this.inByType = new Map(MESSAGE_TYPES.map((t) => [t, messagesIn.labels(t)]));
     this.outByType = new Map(MESSAGE_TYPES.map((t) => [t, messagesOut.labels(t)]));
+    for (const c of [...this.inByType.values(), ...this.outByType.values()]) c.inc(0);
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'arqon_' });
   }
 

@@ -139,6 +139,16 @@ describe('parseConfig', () => {
       expect(err.message).toContain('--max-conections');
     });
 
+    it('--no- on an option that is not boolean', () => {
+      const err = configError(() => parseConfig({ argv: ['--no-port', '5'] }));
+      expect(err.key).toBe('no-port');
+      expect(err.message).toContain('unknown option --no-port');
+    });
+
+    it('an empty --config path', () => {
+      expect(configError(() => parseConfig({ argv: ['--config='] })).key).toBe('config');
+    });
+
     it('a positional argument', () => {
       const err = configError(() => parseConfig({ argv: ['9100'] }));
       expect(err.key).toBe('9100');

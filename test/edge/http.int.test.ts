@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RawClient } from '../helpers/raw-client.js';
@@ -106,7 +105,7 @@ describe('HTTP endpoints', () => {
     expect(metric(after, 'arqon_messages_in_total{type="command"}')).toBe(3);
     expect(metric(after, 'arqon_messages_out_total{type="event"}')).toBe(3);
     expect(metric(after, 'arqon_messages_out_total{type="command_response"}')).toBe(3);
-    expect(metric(after, 'arqon_messages_out_total{type="system"}')).toBe(1); // b's member_joined to a
+    expect(metric(after, 'arqon_messages_out_total{type="system"}')).toBe(3); // two welcomes, b's member_joined to a
     expect(metric(after, 'arqon_bytes_in_total')).toBeGreaterThan(0);
     expect(metric(after, 'arqon_command_duration_seconds_count{command="join_channel",status="success"}')).toBe(2);
     expect(metric(after, 'arqon_command_duration_seconds_bucket{le="+Inf",command="ping",status="success"}')).toBe(1);
@@ -125,6 +124,7 @@ describe('HTTP endpoints', () => {
     for (const path of ['/health', '/metrics', '/nope']) {
       const post = await fetch(`${srv.httpUrl}${path}`, { method: 'POST', body: '{}' });
       expect(post.status, path).toBe(405);
+      expect(post.headers.get('allow')).toBe('GET, HEAD');
       expect(await post.json()).toMatchObject({ error_code: 'METHOD_NOT_ALLOWED' });
     }
   });

@@ -135,6 +135,25 @@ describe('lifecycle', () => {
     await Promise.all([publisher.close(), healthy.close()]);
   });
 
+  it('does not mistake one frame larger than maxBufferedBytes for a slow consumer', async () => {
+    srv = await startServer({ maxBufferedBytes: 16 * 1024 });
+    const { client: a } = await RawClient.connect(srv.url);
+    const { client: b } = await RawClient.connect(srv.url);
+    await a.ok('join_channel', { room: 'r', channel: 'c' });
+    await b.ok('join_channel', { room: 'r', channel: 'c' });
+    const blob = 'x'.repeat(12 * 1024);
+    for (let i = 0; i < 3; i++) {
+      a.send({ type: 'event', room: 'r', channel: 'c', payload: { i, blob: i === 0 ? blob + blob : blob } });
+      expect((await b.next((e) => e.type === 'event')).payload['i']).toBe(i);
+    }
+    // A history page of ~48 KiB goes out in one frame to a reader that keeps up.
+    const page = await a.ok<{ messages: unknown[] }>('history', { room: 'r', channel: 'c' });
+    expect(page.messages).toHaveLength(3);
+    await Promise.all([a.barrier(), b.barrier()]);
+    expect(await metricsText(srv)).toContain('arqon_slow_consumer_disconnects_total 0');
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('close(): turns /health to 503, refuses new upgrades, closes clients with 1001, terminates stragglers', async () => {
     const s = await startServer({ shutdownTimeoutMs: 1000 });
     srv = s;

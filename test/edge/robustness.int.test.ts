@@ -117,6 +117,16 @@ describe('robustness against bad frames', () => {
     await Promise.all([vandal.close(), alice.close(), bob.close()]);
   });
 
+  it('answers a text frame of invalid UTF-8 with INVALID_FRAME and stays open', async () => {
+    const { client } = await RawClient.connect(srv.url);
+    client.ws.send(Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]), { binary: false });
+    const err = await client.next(isError);
+    expect(err).toMatchObject({ error_code: 'INVALID_FRAME', request_id: null });
+    await client.barrier();
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    await client.close();
+  });
+
   it('answers a 1 MB garbage frame on the default limits with INVALID_JSON and stays open', async () => {
     const { client } = await RawClient.connect(srv.url);
     client.send('x'.repeat(1_000_000));
