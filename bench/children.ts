@@ -28,6 +28,8 @@ export interface SpawnSpec {
   readonly name: string;
   readonly args: readonly string[];
   readonly cwd: string;
+  /** Added to this process's environment for the child. */
+  readonly env?: Readonly<Record<string, string>>;
   /** A line on stdout matching this gives the URL in group 1. */
   readonly ready: RegExp;
   readonly timeoutMs: number;
@@ -65,7 +67,11 @@ export class ServerProcess {
   /** Spawns `node <args>` and resolves once it printed its URL. */
   static start(spec: SpawnSpec): Promise<ServerProcess> {
     installExitHooks();
-    const child = spawn(process.execPath, spec.args, { cwd: spec.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, spec.args, {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     live.add(child);
     child.once('exit', () => live.delete(child));
     return new Promise((resolve, reject) => {

@@ -135,8 +135,12 @@ export async function connectAll(
       const i = next++;
       const conn = new BenchConnection(url, role, target, stats);
       out.push(conn);
-      await conn.welcome();
-      await conn.join(room, channel, `join-${role}-${i}`);
+      try {
+        await conn.welcome();
+        await conn.join(room, channel, `join-${role}-${i}`);
+      } catch (err) {
+        throw new Error(`${role} connection #${i} to ${target.label}: ${(err as Error).message}`, { cause: err });
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));

@@ -31,6 +31,8 @@ export interface BenchOptions {
   readonly arqonEntry: 'src' | 'dist';
   /** Extra CLI flags for the ArqonBus server (e.g. `--history-max-messages 1`). */
   readonly arqonArgs: readonly string[];
+  /** Extra `node` flags for every server child (e.g. `--max-semi-space-size=32`). */
+  readonly serverNodeArgs: readonly string[];
   /** Write a V8 CPU profile of each server child into this directory. */
   readonly cpuProfDir: string | undefined;
 }
@@ -49,6 +51,7 @@ export function defaultOptions(): BenchOptions {
     targets: ['bare', 'arqon'],
     arqonEntry: 'src',
     arqonArgs: [],
+    serverNodeArgs: [],
     cpuProfDir: undefined,
   };
 }
@@ -70,6 +73,8 @@ Broadcast fan-out benchmark: ArqonBus vs a bare \`ws\` broadcast server, same lo
   --arqon-entry src|dist  run ArqonBus from src (tsx) or dist   (default src)
   --arqon-arg FLAG    pass a flag to the ArqonBus server (repeatable;
                       e.g. --arqon-arg=--history-max-messages --arqon-arg=1)
+  --server-node-arg F pass a node flag to both server children (repeatable;
+                      e.g. --server-node-arg=--max-semi-space-size=32)
   --cpu-prof DIR      write a .cpuprofile per server child into DIR
   --help              this text
 `;
@@ -99,6 +104,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
   const out: { -readonly [K in keyof BenchOptions]: BenchOptions[K] } = { ...defaultOptions() };
   const targets: TargetName[] = [];
   const arqonArgs: string[] = [];
+  const serverNodeArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return null;
@@ -134,6 +140,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
       case 'arqon-arg':
         arqonArgs.push(value);
         break;
+      case 'server-node-arg':
+        serverNodeArgs.push(value);
+        break;
       case 'cpu-prof':
         out.cpuProfDir = value;
         break;
@@ -143,5 +152,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
   }
   if (targets.length > 0) out.targets = targets;
   out.arqonArgs = arqonArgs;
+  out.serverNodeArgs = serverNodeArgs;
   return Object.freeze(out);
 }

@@ -14,6 +14,8 @@ export interface BenchTarget {
   readonly label: string;
   /** `node` arguments that start the server on 127.0.0.1, port 0. */
   nodeArgs(root: string, options: BenchOptions): string[];
+  /** Environment for the server child. */
+  readonly env: Readonly<Record<string, string>>;
   /** Matches the line the server prints when ready; group 1 is its ws:// URL. */
   readonly ready: RegExp;
   joinFrame(room: string, channel: string, requestId: string): string;
@@ -21,10 +23,11 @@ export interface BenchTarget {
   classify(frame: unknown): { kind: ControlKind; detail?: string };
 }
 
-function profArgs(options: BenchOptions, name: string): string[] {
-  if (options.cpuProfDir === undefined) return [];
+/** Node flags common to both servers: --server-node-arg, then profiling. */
+function nodeFlags(options: BenchOptions, name: string): string[] {
+  if (options.cpuProfDir === undefined) return [...options.serverNodeArgs];
   // One file per thread (the tsx loader runs in its own thread); the main thread's is the largest.
-  return ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfDir, name)}`];
+  return [...options.serverNodeArgs, '--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfDir, name)}`];
 }
 
 function record(v: unknown): Record<string, unknown> {
@@ -39,12 +42,18 @@ export const arqonTarget: BenchTarget = {
     const entry = options.arqonEntry === 'dist' ? [dist] : ['--import', 'tsx', join(root, 'src/cli/main.ts')];
     if (options.arqonEntry === 'dist' && !existsSync(dist)) throw new Error(`${dist} not found: run npm run build, or use --arqon-entry src`);
     return [
-      ...profArgs(options, 'arqon'),
+      ...nodeFlags(options, 'arqon'),
       ...entry,
       '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn',
       ...options.arqonArgs,
     ];
   },
+  // Authentication happens once per connection at the upgrade, outside the measured
+  // steady state: the benchmark connects anonymously. The per-connection rate limit
+  // stays on (its per-frame cost is measured) but high enough not to refuse the
+  // offered load. Env vars, not flags, so builds without these options still start
+  // (unknown ARQON_* variables are ignored); --arqon-arg flags override them.
+  env: { ARQON_AUTH: 'none', ARQON_RATE_LIMIT_PER_SECOND: '1000000', ARQON_RATE_LIMIT_BURST: '1000000' },
   ready: /listening on (ws:\/\/127\.0\.0\.1:\d+)/,
   joinFrame(room, channel, requestId) {
     return JSON.stringify({ type: 'command', id: requestId, payload: { command: 'join_channel', parameters: { room, channel } } });
@@ -65,8 +74,9 @@ export const bareTarget: BenchTarget = {
   name: 'bare',
   label: 'bare ws',
   nodeArgs(root, options) {
-    return [...profArgs(options, 'bare'), '--import', 'tsx', join(root, 'bench/bare-server.ts'), '--port', '0'];
+    return [...nodeFlags(options, 'bare'), '--import', 'tsx', join(root, 'bench/bare-server.ts'), '--port', '0'];
   },
+  env: {},
   ready: /listening on (ws:\/\/127\.0\.0\.1:\d+)/,
   joinFrame(room, channel) {
     return JSON.stringify({ type: 'join', room, channel });

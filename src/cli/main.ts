@@ -2,12 +2,22 @@
 /** `arqonbus` / `npm start`: parse config once, start a node, stop cleanly on SIGINT/SIGTERM. */
 import { ConfigError, helpText, parseConfig } from '../config/parse.js';
 import { ArqonServer } from '../edge/server.js';
+import { KeyConfigError } from '../identity/keys.js';
+import { devBanner, generateSecret, needsGeneratedSecret } from './dev-mode.js';
+import { runTokenCommand } from './token.js';
 import { createLogger } from '../telemetry/logger.js';
 
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'token') return runTokenCommand(argv.slice(1), process.env);
   let parsed;
+  let generated = false;
   try {
-    parsed = parseConfig({ argv: process.argv.slice(2), env: process.env });
+    parsed = parseConfig({ argv, env: process.env });
+    if (!parsed.help && needsGeneratedSecret(parsed.config)) {
+      parsed = parseConfig({ argv, env: process.env, overrides: { jwtSecret: generateSecret() } });
+      generated = true;
+    }
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`arqonbus: ${err.message}\n`);
@@ -21,7 +31,19 @@ async function main(): Promise<number> {
   }
   const { config } = parsed;
   const logger = createLogger(config.logLevel);
-  const server = new ArqonServer(config, { logger });
+  let server: ArqonServer;
+  try {
+    server = new ArqonServer(config, { logger });
+  } catch (err) {
+    if (err instanceof KeyConfigError) {
+      process.stderr.write(`arqonbus: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (config.auth === 'none') {
+    logger.warn('--auth none: every client is an anonymous admin in tenant "default"; use only for local experiments');
+  }
   let info;
   try {
     info = await server.listen();
@@ -34,6 +56,7 @@ async function main(): Promise<number> {
     `ArqonBus ${server.bus.version} listening on ${info.url}\n` +
       `  telemetry: ${info.telemetryUrl}\n  health:    ${http}/health\n  metrics:   ${http}/metrics\n`,
   );
+  if (generated) process.stdout.write((await devBanner(config, info.url)) + '\n');
 
   return new Promise<number>((resolve) => {
     let stopping = false;

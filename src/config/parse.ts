@@ -4,6 +4,7 @@
  * The result is frozen; errors name the offending key and where it came from.
  */
 import { readFileSync } from 'node:fs';
+import { parseTenantOverrides } from './tenants.js';
 import { CONFIG_SCHEMA, configOptions, type Config, type ConfigKey, type Option } from './schema.js';
 
 export class ConfigError extends Error {
@@ -19,7 +20,7 @@ export interface ConfigSources {
   readonly argv?: readonly string[];
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Programmatic overrides (tests, embedding); applied last. */
-  readonly overrides?: Partial<Record<ConfigKey, unknown>>;
+  readonly overrides?: Partial<Record<ConfigKey | 'tenants', unknown>>;
 }
 
 export interface ParsedCommandLine {
@@ -31,10 +32,15 @@ export function parseConfig(sources: ConfigSources = {}): ParsedCommandLine {
   const env = sources.env ?? {};
   const { values: flags, help, configFile } = readArgv(sources.argv ?? []);
   const raw: Partial<Record<ConfigKey, { value: unknown; from: string }>> = {};
+  let tenants: { value: unknown; from: string } | undefined;
 
   const file = configFile ?? env['ARQON_CONFIG'];
   if (file !== undefined && file !== '') {
     for (const [key, value] of Object.entries(readConfigFile(file))) {
+      if (key === 'tenants') {
+        tenants = { value, from: `config file ${file}` };
+        continue;
+      }
       if (!Object.hasOwn(CONFIG_SCHEMA, key)) throw new ConfigError(key, `unknown key "${key}" in config file ${file}`);
       raw[key as ConfigKey] = { value, from: `config file ${file}` };
     }
@@ -45,6 +51,10 @@ export function parseConfig(sources: ConfigSources = {}): ParsedCommandLine {
   }
   for (const [key, v] of flags) raw[key] = { value: v, from: `--${CONFIG_SCHEMA[key].flag}` };
   for (const [key, value] of Object.entries(sources.overrides ?? {})) {
+    if (key === 'tenants') {
+      tenants = { value, from: 'overrides' };
+      continue;
+    }
     if (!Object.hasOwn(CONFIG_SCHEMA, key)) throw new ConfigError(key, `unknown configuration key "${key}"`);
     if (value !== undefined) raw[key as ConfigKey] = { value, from: key };
   }
@@ -54,6 +64,9 @@ export function parseConfig(sources: ConfigSources = {}): ParsedCommandLine {
     const given = raw[key];
     out[key] = given === undefined ? opt.default : coerce(key, opt, given.value, given.from);
   }
+  const parsedTenants = parseTenantOverrides(tenants?.value);
+  if (typeof parsedTenants === 'string') throw new ConfigError('tenants', `invalid tenants from ${tenants?.from}: ${parsedTenants}`);
+  out['tenants'] = parsedTenants;
   const config = Object.freeze(out) as Config;
   crossCheck(config, (key) => raw[key]?.from ?? 'defaults');
   return { config, help };
@@ -146,6 +159,7 @@ function crossCheck(config: Config, from: (key: ConfigKey) => string): void {
     const [missing, given]: [ConfigKey, ConfigKey] = config.tlsCert === undefined ? ['tlsCert', 'tlsKey'] : ['tlsKey', 'tlsCert'];
     throw new ConfigError(missing, `${missing} is missing: ${given} (from ${from(given)}) needs it; tlsCert and tlsKey must be given together`);
   }
+  checkAuth(config, from);
   if (config.telemetryPort !== undefined && config.telemetryPort !== 0 && config.telemetryPort === config.port) {
     throw new ConfigError(
       'telemetryPort',
@@ -166,4 +180,26 @@ export function helpText(): string {
   }
   lines.push('', '  --help  Show this text.');
   return lines.join('\n');
+}
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
+
+/** Identity settings that only make sense together. */
+function checkAuth(config: Config, from: (key: ConfigKey) => string): void {
+  const sources = (['jwtSecret', 'jwtPublicKeyFile', 'jwksFile', 'jwksUrl'] as const).filter((k) => config[k] !== undefined);
+  if (sources.length > 1) {
+    throw new ConfigError(sources[1]!, `configure one key source, not ${sources.map((k) => `${k} (from ${from(k)})`).join(' and ')}`);
+  }
+  if (config.jwtSecret !== undefined && config.jwtSecret.length < 32) {
+    throw new ConfigError('jwtSecret', `invalid jwtSecret from ${from('jwtSecret')}: use at least 32 characters`);
+  }
+  if (config.jwksUrl !== undefined && !/^https?:\/\//.test(config.jwksUrl)) {
+    throw new ConfigError('jwksUrl', `invalid jwksUrl from ${from('jwksUrl')}: expected an http(s) URL`);
+  }
+  if (config.auth === 'none' && !LOOPBACK.test(config.host) && !config.allowInsecure) {
+    throw new ConfigError(
+      'auth',
+      `refusing --auth none on non-loopback host ${config.host} (from ${from('host')}): anyone who can reach it could connect; add --allow-insecure to accept that`,
+    );
+  }
 }

@@ -4,6 +4,8 @@
  * table in docs/configuration.md (a test checks the docs list every option).
  */
 
+import type { TenantOverrides } from './tenants.js';
+
 interface OptionBase<T> {
   readonly flag: string;
   readonly env: string;
@@ -98,6 +100,78 @@ export const CONFIG_SCHEMA = {
     kind: 'int', flag: 'shutdown-timeout-ms', env: 'ARQON_SHUTDOWN_TIMEOUT_MS', default: 5000, min: 0, max: 120_000,
     doc: 'On SIGINT/SIGTERM, how long to wait for clients to close before terminating them.',
   },
+  auth: {
+    kind: 'enum', flag: 'auth', env: 'ARQON_AUTH', default: 'jwt', values: ['jwt', 'none'],
+    doc: 'jwt: every connection needs a valid token (fail closed). none: anonymous clients in tenant "default", loopback only unless --allow-insecure.',
+  },
+  allowInsecure: {
+    kind: 'bool', flag: 'allow-insecure', env: 'ARQON_ALLOW_INSECURE', default: false,
+    doc: 'Allow --auth none on a non-loopback host.',
+  },
+  jwtSecret: {
+    kind: 'optional-string', flag: 'jwt-secret', env: 'ARQON_JWT_SECRET', default: undefined,
+    doc: 'HMAC secret (at least 32 characters) for HS256/384/512 tokens. With no key configured at all, a random one is generated per run.',
+  },
+  jwtPublicKeyFile: {
+    kind: 'optional-string', flag: 'jwt-public-key-file', env: 'ARQON_JWT_PUBLIC_KEY_FILE', default: undefined,
+    doc: 'PEM public key (RSA, EC P-256/384/521 or Ed25519) verifying RS*/PS*, ES* or EdDSA tokens.',
+  },
+  jwtPrivateKeyFile: {
+    kind: 'optional-string', flag: 'jwt-private-key-file', env: 'ARQON_JWT_PRIVATE_KEY_FILE', default: undefined,
+    doc: 'PEM private key used only by `npm run token` to mint tokens for the public-key setup.',
+  },
+  jwksFile: {
+    kind: 'optional-string', flag: 'jwks-file', env: 'ARQON_JWKS_FILE', default: undefined,
+    doc: 'JSON Web Key Set file; the token header `kid` selects the key.',
+  },
+  jwksUrl: {
+    kind: 'optional-string', flag: 'jwks-url', env: 'ARQON_JWKS_URL', default: undefined,
+    doc: 'JWKS URL (http/https), cached and refetched on an unknown `kid` (key rotation).',
+  },
+  jwtAlgorithms: {
+    kind: 'optional-string', flag: 'jwt-algorithms', env: 'ARQON_JWT_ALGORITHMS', default: undefined,
+    doc: 'Comma-separated algorithm allow-list; defaults to every algorithm the configured key can verify. `none` is never accepted.',
+  },
+  jwtIssuer: {
+    kind: 'optional-string', flag: 'jwt-issuer', env: 'ARQON_JWT_ISSUER', default: undefined,
+    doc: 'Required `iss` claim.',
+  },
+  jwtAudience: {
+    kind: 'optional-string', flag: 'jwt-audience', env: 'ARQON_JWT_AUDIENCE', default: undefined,
+    doc: 'Required `aud` claim.',
+  },
+  jwtRequireExp: {
+    kind: 'bool', flag: 'jwt-require-exp', env: 'ARQON_JWT_REQUIRE_EXP', default: true,
+    doc: 'Refuse tokens without `exp` (--no-jwt-require-exp to allow them).',
+  },
+  jwtClockToleranceS: {
+    kind: 'int', flag: 'jwt-clock-tolerance-s', env: 'ARQON_JWT_CLOCK_TOLERANCE_S', default: 5, min: 0, max: 300,
+    doc: 'Seconds of clock skew tolerated on exp/nbf.',
+  },
+  maxTokenBytes: {
+    kind: 'int', flag: 'max-token-bytes', env: 'ARQON_MAX_TOKEN_BYTES', default: 8192, min: 256, max: 65536,
+    doc: 'Largest token accepted; larger ones are refused before parsing (AUTH_TOKEN_TOO_LARGE).',
+  },
+  tokenExpiryWarningS: {
+    kind: 'int', flag: 'token-expiry-warning-s', env: 'ARQON_TOKEN_EXPIRY_WARNING_S', default: 60, min: 0, max: 3600,
+    doc: 'Seconds before token expiry at which the connection gets a `token_expiring` system event.',
+  },
+  tenantMaxConnections: {
+    kind: 'int', flag: 'tenant-max-connections', env: 'ARQON_TENANT_MAX_CONNECTIONS', default: 10_000, min: 1, max: 1_000_000,
+    doc: 'Default per-tenant connection limit (upgrade refused with 503 TENANT_CONNECTION_LIMIT).',
+  },
+  rateLimitPerSecond: {
+    kind: 'int', flag: 'rate-limit-per-second', env: 'ARQON_RATE_LIMIT_PER_SECOND', default: 1000, min: 1, max: 1_000_000,
+    doc: 'Default frames per second per connection (token bucket refill rate); excess frames get RATE_LIMITED.',
+  },
+  rateLimitBurst: {
+    kind: 'int', flag: 'rate-limit-burst', env: 'ARQON_RATE_LIMIT_BURST', default: 2000, min: 1, max: 1_000_000,
+    doc: 'Default token bucket size (frames a connection may send at once).',
+  },
+  maxChannelsPerConnection: {
+    kind: 'int', flag: 'max-channels-per-connection', env: 'ARQON_MAX_CHANNELS_PER_CONNECTION', default: 100, min: 1, max: 100_000,
+    doc: 'Default number of channels one connection may join (CHANNEL_LIMIT beyond).',
+  },
   logLevel: {
     kind: 'enum', flag: 'log-level', env: 'ARQON_LOG_LEVEL', default: 'info',
     values: ['debug', 'info', 'warn', 'error', 'silent'],
@@ -108,12 +182,19 @@ export const CONFIG_SCHEMA = {
 type Widen<T> = T extends number ? number : T extends boolean ? boolean : T extends string ? string : T;
 type ValueOf<O> = O extends { kind: 'enum'; values: readonly (infer V)[] }
   ? V
-  : O extends { default: infer D }
+  : O extends { kind: 'optional-string' }
+    ? string | undefined
+    : O extends { kind: 'optional-int' }
+      ? number | undefined
+      : O extends { default: infer D }
     ? Widen<D>
     : never;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;
-export type Config = { readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_SCHEMA)[K]> };
+export type Config = { readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_SCHEMA)[K]> } & {
+  /** Per-tenant limit overrides (config file or programmatic only), see tenants.ts. */
+  readonly tenants: TenantOverrides;
+};
 
 /** Option keys with their descriptors, in schema order. */
 export function configOptions(): Array<[ConfigKey, Option]> {

@@ -5,7 +5,10 @@
  */
 import type { WebSocket } from 'ws';
 import { CLOSE_CODES } from '../protocol/codes.js';
+import type { TenantLimits } from '../config/tenants.js';
+import type { Identity } from '../identity/identity.js';
 import type { JsonObject } from '../protocol/envelope.js';
+import { TokenBucket } from './rate-limit.js';
 
 export const CLIENT_TYPES = ['human', 'ai-agent', 'dashboard', 'service'] as const;
 export type ClientType = (typeof CLIENT_TYPES)[number];
@@ -40,17 +43,42 @@ export class Connection {
   private invalidFrames = 0;
   private invalidWindowStart = Date.now();
 
+  /** Unique per connection on this node. */
+  readonly connectionId: string;
+  /** The address other clients use for private messages: the identity's `sub`. */
+  readonly clientId: string;
+  readonly tenant: string;
+  /** Replaced (same sub and tenant) by `refresh_token`. */
+  identity: Identity;
+  profile: ClientProfile;
+  readonly limits: TenantLimits;
+  readonly rate: TokenBucket;
+  /** The token-lifetime timer, when the identity expires. */
+  expiryTimer: NodeJS.Timeout | undefined;
+  private readonly maxBufferedBytes: number;
+  private readonly hooks: ConnectionHooks;
+
   constructor(
     readonly socket: WebSocket,
-    /** Unique per connection on this node. */
-    readonly connectionId: string,
-    /** The address other clients use for private messages. */
-    readonly clientId: string,
-    readonly tenant: string,
-    public profile: ClientProfile,
-    private readonly maxBufferedBytes: number,
-    private readonly hooks: ConnectionHooks,
-  ) {}
+    init: {
+      connectionId: string;
+      identity: Identity;
+      profile: ClientProfile;
+      limits: TenantLimits;
+      maxBufferedBytes: number;
+      hooks: ConnectionHooks;
+    },
+  ) {
+    this.connectionId = init.connectionId;
+    this.identity = init.identity;
+    this.clientId = init.identity.sub;
+    this.tenant = init.identity.tenant;
+    this.profile = init.profile;
+    this.limits = init.limits;
+    this.rate = new TokenBucket(init.limits.rateLimitPerSecond, init.limits.rateLimitBurst, Date.now());
+    this.maxBufferedBytes = init.maxBufferedBytes;
+    this.hooks = init.hooks;
+  }
 
   get isOpen(): boolean {
     return !this.closing && this.socket.readyState === 1;

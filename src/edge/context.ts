@@ -1,5 +1,7 @@
 /** The services a server instance wires together, handed to sessions and commands. */
 import type { Config } from '../config/schema.js';
+import type { TenantLimits } from '../config/tenants.js';
+import type { Authenticator } from '../identity/authenticator.js';
 import type { ChannelRegistry } from '../router/channels.js';
 import type { ClientRegistry } from '../router/clients.js';
 import type { TopicRouter } from '../router/topic-router.js';
@@ -17,6 +19,9 @@ export interface BusContext {
   readonly metrics: BusMetrics;
   readonly telemetry: TelemetryHub;
   readonly logger: Logger;
+  readonly authenticator: Authenticator;
+  /** Limits in force for a tenant (its overrides over the server defaults). */
+  tenantLimits(tenant: string): TenantLimits;
   readonly startedAt: Date;
   readonly version: string;
 }

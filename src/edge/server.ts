@@ -10,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config/schema.js';
+import { resolveTenantLimits, type TenantLimits } from '../config/tenants.js';
+import { createAuthenticator } from '../identity/index.js';
+import type { Identity } from '../identity/identity.js';
 import { CLOSE_CODES } from '../protocol/codes.js';
 import { PROTOCOL_VERSION } from '../protocol/envelope.js';
 import { systemEnvelope } from '../protocol/outbound.js';
@@ -23,9 +26,10 @@ import { createLogger, type Logger } from '../telemetry/logger.js';
 import { BusMetrics } from '../telemetry/metrics.js';
 import { VERSION } from '../version.js';
 import { encodeEnvelope } from './codec-json.js';
-import { Connection, type ConnectionHooks } from './connection.js';
+import { Connection, type ClientProfile, type ConnectionHooks } from './connection.js';
 import type { BusContext } from './context.js';
-import { BUS_PATHS, HandshakeError, profileFromQuery, refuseUpgrade, requestUrl } from './handshake.js';
+import { UpgradeHandler } from './upgrade.js';
+import { clearExpiry, scheduleExpiry } from './token-lifetime.js';
 import { Heartbeat } from './heartbeat.js';
 import { createHttpHandler, type HealthState } from './http.js';
 import { SessionHandler } from './session.js';
@@ -33,14 +37,15 @@ import { SessionHandler } from './session.js';
 export interface ServerOptions {
   readonly logger?: Logger;
   readonly store?: StreamStore;
+  /** Injectable clock for token validation (ms since the epoch). */
+  readonly clock?: () => number;
 }
 
 export class ArqonServer {
   readonly bus: BusContext;
   private readonly http: Server;
   private telemetryHttp: Server | undefined;
-  private readonly wss: WebSocketServer;
-  private readonly telemetryWss: WebSocketServer;
+  private readonly upgrades: UpgradeHandler;
   private readonly session: SessionHandler;
   private readonly heartbeat: Heartbeat;
   private readonly hooks: ConnectionHooks;
@@ -59,7 +64,19 @@ export class ArqonServer {
       connections: clients.size,
       channels: channels.size,
     }));
-    this.bus = { config, channels, clients, topic, store, metrics, telemetry, logger, startedAt: new Date(), version: VERSION };
+    const authenticator = createAuthenticator(config, options.clock);
+    const serverLimits: TenantLimits = {
+      maxConnections: config.tenantMaxConnections,
+      rateLimitPerSecond: config.rateLimitPerSecond,
+      rateLimitBurst: config.rateLimitBurst,
+      maxChannelsPerConnection: config.maxChannelsPerConnection,
+      maxPayloadBytes: config.maxPayloadBytes,
+    };
+    const tenantLimits = (tenant: string): TenantLimits => resolveTenantLimits(serverLimits, config.tenants, tenant);
+    this.bus = {
+      config, channels, clients, topic, store, metrics, telemetry, logger, authenticator, tenantLimits,
+      startedAt: new Date(), version: VERSION,
+    };
     this.session = new SessionHandler(this.bus, [topic]);
     this.hooks = {
       onSlowConsumer: (conn) => {
@@ -80,8 +97,12 @@ export class ArqonServer {
       // The JSON codec validates UTF-8 itself and answers INVALID_FRAME, keeping the connection open.
       skipUTF8Validation: true,
     };
-    this.wss = new WebSocketServer(wsOptions);
-    this.telemetryWss = new WebSocketServer({ ...wsOptions, maxPayload: 4096 });
+    this.upgrades = new UpgradeHandler(this.bus, authenticator, {
+      bus: new WebSocketServer(wsOptions),
+      telemetry: new WebSocketServer({ ...wsOptions, maxPayload: 4096 }),
+      onBus: (ws, identity, profile) => this.onConnection(ws, identity, profile),
+      onTelemetry: (ws, identity) => this.onTelemetry(ws, identity),
+    }, () => this.shuttingDown);
     this.heartbeat = new Heartbeat(config.heartbeatIntervalMs, () => clients.all(), (conn) => {
       metrics.heartbeatTimeouts.inc();
       if (telemetry.active) telemetry.emit({ event: 'heartbeat_timeout', tenant: conn.tenant, client_id: conn.clientId });
@@ -94,7 +115,8 @@ export class ArqonServer {
       config.tlsCert !== undefined && config.tlsKey !== undefined
         ? createHttpsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }, handler)
         : createHttpServer(handler);
-    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head, config.telemetryPort === undefined));
+    const where = config.telemetryPort === undefined ? 'main+telemetry' : 'main';
+    this.http.on('upgrade', (req, socket, head) => this.upgrades.handle(req, socket, head, where));
   }
 
   /** Starts listening; resolves with the URL (real port when configured with 0). */
@@ -103,12 +125,7 @@ export class ArqonServer {
     let telemetryUrl = `${this.url}/telemetry`;
     if (this.config.telemetryPort !== undefined) {
       const t = createHttpServer((_req, res) => res.writeHead(426).end('telemetry stream: connect with a WebSocket'));
-      t.on('upgrade', (req, socket, head) => {
-        socket.on('error', () => socket.destroy());
-        // A keep-alive connection can still ask for an upgrade after the listener closed.
-        if (this.shuttingDown) refuseUpgrade(socket, new HandshakeError(503, 'SHUTTING_DOWN', 'server is shutting down'));
-        else this.upgradeTelemetry(req, socket, head);
-      });
+      t.on('upgrade', (req, socket, head) => this.upgrades.handle(req, socket, head, 'telemetry-port'));
       try {
         await listenOn(t, this.config.telemetryPort, this.config.host);
       } catch (err) {
@@ -136,44 +153,26 @@ export class ArqonServer {
     return { state: 'serving', reasons: [] };
   }
 
-  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, telemetryHere: boolean): void {
-    socket.on('error', () => socket.destroy());
-    try {
-      if (this.shuttingDown) throw new HandshakeError(503, 'SHUTTING_DOWN', 'server is shutting down');
-      const url = requestUrl(req);
-      if (telemetryHere && url.pathname === '/telemetry') {
-        this.upgradeTelemetry(req, socket, head);
-        return;
-      }
-      if (!BUS_PATHS.has(url.pathname)) throw new HandshakeError(404, 'NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`);
-      if (this.bus.clients.size >= this.config.maxConnections) {
-        throw new HandshakeError(503, 'MAX_CONNECTIONS', 'server is at its connection limit');
-      }
-      const profile = profileFromQuery(url);
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, profile));
-    } catch (err) {
-      if (err instanceof HandshakeError) refuseUpgrade(socket, err);
-      else {
-        this.bus.logger.error('upgrade failed', { error: String(err) });
-        refuseUpgrade(socket, new HandshakeError(500, 'INTERNAL_ERROR', 'internal server error'));
-      }
-    }
+  private onTelemetry(ws: WebSocket, identity: Identity): void {
+    this.bus.telemetry.attach(ws, identity.anonymous || identity.admin ? null : identity.tenant);
+    ws.send(encodeEnvelope(systemEnvelope({ event: 'welcome', stream: 'telemetry', server_version: VERSION })));
   }
 
-  private upgradeTelemetry(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.telemetryWss.handleUpgrade(req, socket, head, (ws) => {
-      this.bus.telemetry.attach(ws);
-      ws.send(encodeEnvelope(systemEnvelope({ event: 'welcome', stream: 'telemetry', server_version: VERSION })));
-    });
-  }
-
-  private onConnection(ws: WebSocket, profile: Connection['profile']): void {
+  private onConnection(ws: WebSocket, identity: Identity, profile: ClientProfile): void {
     const { clients, telemetry, metrics, topic, config, logger } = this.bus;
-    const clientId = `cl_${randomBytes(9).toString('base64url')}`;
-    const conn = new Connection(ws, `cx_${randomBytes(9).toString('base64url')}`, clientId, 'default', profile, config.maxBufferedBytes, this.hooks);
+    const conn = new Connection(ws, {
+      connectionId: `cx_${randomBytes(9).toString('base64url')}`,
+      identity,
+      profile,
+      limits: this.bus.tenantLimits(identity.tenant),
+      maxBufferedBytes: config.maxBufferedBytes,
+      hooks: this.hooks,
+    });
+    const clientId = conn.clientId;
     clients.add(conn);
     metrics.connections.set(clients.size);
     telemetry.counters.connects++;
+    scheduleExpiry(conn, config.tokenExpiryWarningS * 1000);
 
     ws.on('message', (data: Buffer, isBinary) => this.session.onFrame(conn, data, isBinary));
     ws.on('pong', () => {
@@ -184,6 +183,7 @@ export class ArqonServer {
       logger.debug('socket error', { client_id: clientId, error: err.message });
     });
     ws.on('close', (code) => {
+      clearExpiry(conn);
       topic.dropConnection(conn);
       clients.remove(conn);
       metrics.connections.set(clients.size);
@@ -200,12 +200,20 @@ export class ArqonServer {
       server_version: VERSION,
       protocol_version: PROTOCOL_VERSION,
       client: conn.describe(),
+      identity: {
+        admin: identity.admin,
+        anonymous: identity.anonymous,
+        expires_at: identity.expiresAt === null ? null : new Date(identity.expiresAt).toISOString(),
+      },
       limits: {
-        max_payload_bytes: config.maxPayloadBytes,
+        max_payload_bytes: conn.limits.maxPayloadBytes,
         heartbeat_interval_ms: config.heartbeatIntervalMs,
         max_buffered_bytes: config.maxBufferedBytes,
         history_max_messages: config.historyMaxMessages,
         history_max_age_ms: config.historyMaxAgeMs,
+        rate_limit_per_second: conn.limits.rateLimitPerSecond,
+        rate_limit_burst: conn.limits.rateLimitBurst,
+        max_channels_per_connection: conn.limits.maxChannelsPerConnection,
       },
     });
     const welcomeBytes = encodeEnvelope(welcome);

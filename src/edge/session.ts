@@ -31,11 +31,27 @@ export class SessionHandler {
     conn.lastActivity = now;
     this.bus.telemetry.counters.messages_in++;
 
-    if (data.length > this.bus.config.maxPayloadBytes) {
-      this.reject(conn, new ArqonError('FRAME_TOO_LARGE', `frame of ${data.length} bytes exceeds ${this.bus.config.maxPayloadBytes}`, {
-        max_payload_bytes: this.bus.config.maxPayloadBytes,
+    const maxPayloadBytes = conn.limits.maxPayloadBytes;
+    if (data.length > maxPayloadBytes) {
+      this.reject(conn, new ArqonError('FRAME_TOO_LARGE', `frame of ${data.length} bytes exceeds ${maxPayloadBytes}`, {
+        max_payload_bytes: maxPayloadBytes,
       }), null);
       conn.close(CLOSE_CODES.FRAME_TOO_LARGE.code, CLOSE_CODES.FRAME_TOO_LARGE.message);
+      return;
+    }
+
+    // Over the rate: the frame is refused with a hint (not counted as abuse; the
+    // replies go to the sender itself, whose backlog then meets the slow-consumer limit).
+    const retryAfterMs = conn.rate.take(now);
+    if (retryAfterMs > 0) {
+      const err = new ArqonError('RATE_LIMITED', `more than ${conn.limits.rateLimitPerSecond} frames per second`, { retry_after_ms: retryAfterMs });
+      let requestId: string | null = null;
+      try {
+        requestId = peekRequestId(decodeFrame(data, isBinary));
+      } catch {
+        // No usable id; the error still goes out with request_id null.
+      }
+      this.reject(conn, err, requestId);
       return;
     }
 

@@ -6,6 +6,7 @@ import type { Connection } from '../edge/connection.js';
 
 export class ClientRegistry {
   private readonly tenants = new Map<string, Map<string, Set<Connection>>>();
+  private readonly perTenant = new Map<string, number>();
   private connectionCount = 0;
 
   get size(): number {
@@ -25,6 +26,7 @@ export class ClientRegistry {
     }
     conns.add(conn);
     this.connectionCount++;
+    this.perTenant.set(conn.tenant, (this.perTenant.get(conn.tenant) ?? 0) + 1);
   }
 
   remove(conn: Connection): void {
@@ -32,6 +34,9 @@ export class ClientRegistry {
     const conns = clients?.get(conn.clientId);
     if (clients === undefined || conns === undefined || !conns.delete(conn)) return;
     this.connectionCount--;
+    const left = (this.perTenant.get(conn.tenant) ?? 1) - 1;
+    if (left === 0) this.perTenant.delete(conn.tenant);
+    else this.perTenant.set(conn.tenant, left);
     if (conns.size === 0) clients.delete(conn.clientId);
     if (clients.size === 0) this.tenants.delete(conn.tenant);
   }
@@ -41,9 +46,12 @@ export class ClientRegistry {
   }
 
   tenantConnections(tenant: string): number {
-    let n = 0;
-    for (const conns of this.tenants.get(tenant)?.values() ?? []) n += conns.size;
-    return n;
+    return this.perTenant.get(tenant) ?? 0;
+  }
+
+  /** Tenants with at least one connection, and their connection counts. */
+  tenantCounts(): ReadonlyMap<string, number> {
+    return this.perTenant;
   }
 
   *all(): IterableIterator<Connection> {

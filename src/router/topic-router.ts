@@ -4,6 +4,7 @@
  * encoded once and the same bytes go to every recipient.
  */
 import { encodeEnvelope } from '../edge/codec-json.js';
+import { assertCan } from '../identity/authorize.js';
 import type { Connection } from '../edge/connection.js';
 import { PROTOCOL_VERSION, type Envelope, type EventFrame, type PrivateFrame } from '../protocol/envelope.js';
 import { ArqonError } from '../protocol/errors.js';
@@ -46,6 +47,7 @@ export class TopicRouter implements Router {
   }
 
   async route(sender: Connection, frame: EventFrame): Promise<RouteResult> {
+    assertCan(sender.identity, 'publish', frame.room, frame.channel);
     const channel = this.deps.channels.get(sender.tenant, frame.room, frame.channel);
     if (channel === undefined || !channel.members.has(sender)) {
       throw new ArqonError('NOT_A_MEMBER', `join ${frame.room}:${frame.channel} before publishing to it`, {

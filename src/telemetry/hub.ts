@@ -75,6 +75,8 @@ class Observer {
   constructor(
     readonly socket: WebSocket,
     capacity: number,
+    /** null: every tenant's events and the server-wide stats; else only this tenant's events. */
+    readonly tenant: string | null,
   ) {
     this.queue = new DropOldestQueue(capacity);
   }
@@ -112,8 +114,9 @@ export class TelemetryHub {
     return this.observers.size;
   }
 
-  attach(socket: WebSocket): void {
-    const observer = new Observer(socket, this.capacity);
+  /** Adds an observer; `tenant` limits it to one tenant's events (dashboards), null sees all (admins). */
+  attach(socket: WebSocket, tenant: string | null = null): void {
+    const observer = new Observer(socket, this.capacity, tenant);
     this.observers.add(observer);
     socket.on('close', () => {
       this.observers.delete(observer);
@@ -124,11 +127,17 @@ export class TelemetryHub {
     if (this.statsTimer === undefined) this.startStats();
   }
 
-  /** Encodes the event once and queues the same bytes for every observer. */
+  /**
+   * Encodes the event once and queues the same bytes for every observer
+   * allowed to see it: tenant-scoped observers get only their tenant's events;
+   * tenant-less ones (server-wide stats) go to unscoped observers only.
+   */
   emit(event: TelemetryEvent): void {
     if (this.observers.size === 0) return;
     const bytes = Buffer.from(JSON.stringify(telemetryEnvelope({ ...event })));
-    for (const o of this.observers) o.push(bytes);
+    for (const o of this.observers) {
+      if (o.tenant === null || o.tenant === event.tenant) o.push(bytes);
+    }
   }
 
   /**

@@ -91,7 +91,8 @@ describe('lifecycle', () => {
   });
 
   it('disconnects a subscriber that stops reading (4002) while a healthy one gets every event', async () => {
-    srv = await startServer({ maxBufferedBytes: 16 * 1024 });
+    // Rate limits out of the way: this test floods on purpose.
+    srv = await startServer({ maxBufferedBytes: 16 * 1024, rateLimitPerSecond: 1_000_000, rateLimitBurst: 1_000_000 });
     const { client: publisher } = await RawClient.connect(srv.url);
     const { client: slow } = await RawClient.connect(srv.url);
     const { client: healthy } = await RawClient.connect(srv.url);
@@ -204,7 +205,7 @@ describe('lifecycle', () => {
     await expect(s.server.close()).resolves.toBeUndefined(); // idempotent
   });
 
-  it('the CLI stops on SIGTERM: clients get 1001 and the process exits 0', async () => {
+  it('the zero-config CLI prints working tokens, and stops on SIGTERM: clients get 1001, exit 0', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--log-level', 'warn'], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -216,17 +217,27 @@ describe('lifecycle', () => {
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     try {
       let stdout = '';
-      const url = await new Promise<string>((resolve, reject) => {
+      const { url, token } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
         child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
           stdout += chunk;
           const m = /listening on (ws:\/\/\S+)/.exec(stdout);
-          if (m) resolve(m[1]!);
+          const t = /human alice: +(\S+)/.exec(stdout);
+          if (m && t) resolve({ url: m[1]!, token: t[1]! });
         });
         void exited.then(({ code }) => reject(new Error(`CLI exited early with ${code}: ${stderr}`)));
       });
       expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
-      const { client: a } = await RawClient.connect(url);
-      const { client: b } = await RawClient.connect(url);
+      // Without a token the default (jwt) mode refuses the upgrade; the printed token works.
+      const refused = await new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(url);
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => reject(new Error('connected without a token')));
+        ws.on('error', () => undefined);
+      });
+      expect(refused).toBe(401);
+      const { client: a, welcome } = await RawClient.connect(url, { token });
+      expect(welcome.payload['client_id']).toBe('alice');
+      const { client: b } = await RawClient.connect(url, { token });
       await a.barrier();
       await b.barrier();
 

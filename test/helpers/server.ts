@@ -14,7 +14,7 @@ export interface TestServer {
 }
 
 export async function startServer(overrides: Partial<Record<ConfigKey, unknown>> = {}): Promise<TestServer> {
-  const { config } = parseConfig({ overrides: { port: 0, logLevel: 'silent', shutdownTimeoutMs: 1000, ...overrides } });
+  const { config } = parseConfig({ overrides: { port: 0, logLevel: 'silent', shutdownTimeoutMs: 1000, auth: 'none', ...overrides } });
   const server = new ArqonServer(config, { logger: createLogger(config.logLevel) });
   const info = await server.listen();
   return {

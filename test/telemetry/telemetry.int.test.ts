@@ -106,7 +106,7 @@ describe('telemetry stream', () => {
   });
 
   it('drops the oldest events for an observer that stops reading, without slowing the bus', async () => {
-    srv = await startServer({ telemetryBufferSize: 16 });
+    srv = await startServer({ telemetryBufferSize: 16, rateLimitPerSecond: 1_000_000, rateLimitBurst: 1_000_000 });
     const { observer: stalled } = await observe(srv.telemetryUrl);
     const { observer: watcher } = await observe(srv.telemetryUrl);
     const stalledSocket = (stalled.ws as unknown as { _socket: Socket })._socket;

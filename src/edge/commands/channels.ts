@@ -1,4 +1,5 @@
 /** Channel commands: create, delete, join, leave, list, info. */
+import { assertAdmin, assertCan, can } from '../../identity/authorize.js';
 import { ArqonError } from '../../protocol/errors.js';
 import { streamKey } from '../../router/topic-router.js';
 import type { CommandHandler } from './command.js';
@@ -9,6 +10,7 @@ export const createChannel: CommandHandler = {
   summary: 'Create room:channel (the room is created on first use). CHANNEL_EXISTS if present.',
   handle(bus, conn, params) {
     const { room, channel } = requiredAddress(params);
+    assertCan(conn.identity, 'subscribe', room, channel);
     const { channel: ch, created } = bus.channels.ensure(conn.tenant, room, channel, conn.clientId);
     if (!created) throw new ArqonError('CHANNEL_EXISTS', `channel ${room}:${channel} already exists`, { room, channel });
     bus.metrics.channels.set(bus.channels.size);
@@ -21,6 +23,7 @@ export const deleteChannel: CommandHandler = {
   summary: 'Delete room:channel: members get a channel_deleted system event; its history is dropped.',
   async handle(bus, conn, params) {
     const { room, channel } = requiredAddress(params);
+    assertAdmin(conn.identity, 'delete_channel');
     const ch = bus.topic.channelOf(conn, room, channel);
     const removed = await bus.topic.deleteChannel(ch, conn);
     return { room, channel, deleted: true, members_removed: removed };
@@ -32,6 +35,13 @@ export const joinChannel: CommandHandler = {
   summary: 'Join room:channel (created if missing). Returns members and the history position to resume from.',
   async handle(bus, conn, params) {
     const { room, channel } = requiredAddress(params);
+    assertCan(conn.identity, 'subscribe', room, channel);
+    const existing = bus.channels.get(conn.tenant, room, channel);
+    if (!existing?.members.has(conn) && conn.memberships.size >= conn.limits.maxChannelsPerConnection) {
+      throw new ArqonError('CHANNEL_LIMIT', `a connection may join at most ${conn.limits.maxChannelsPerConnection} channels`, {
+        max_channels: conn.limits.maxChannelsPerConnection,
+      });
+    }
     const { channel: ch, joined, created } = bus.topic.join(conn, room, channel);
     const position = await bus.store.position(streamKey(ch));
     if (joined && bus.telemetry.active) {
@@ -70,7 +80,7 @@ export const listChannels: CommandHandler = {
   summary: "List the tenant's channels (optionally of one room) with member counts.",
   handle(bus, conn, params) {
     const room = optionalString(params, 'room', 128);
-    const channels = bus.channels.list(conn.tenant, room).map((ch) => ({
+    const channels = bus.channels.list(conn.tenant, room).filter((ch) => can(conn.identity, 'subscribe', ch.room, ch.name)).map((ch) => ({
       room: ch.room,
       channel: ch.name,
       members: ch.members.size,
@@ -86,6 +96,7 @@ export const channelInfo: CommandHandler = {
   summary: 'Members of room:channel with their metadata, and its history position.',
   async handle(bus, conn, params) {
     const { room, channel } = requiredAddress(params);
+    assertCan(conn.identity, 'subscribe', room, channel);
     const ch = bus.topic.channelOf(conn, room, channel);
     const position = await bus.store.position(streamKey(ch));
     return {

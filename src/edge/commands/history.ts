@@ -1,4 +1,5 @@
 /** The `history` command: time- and offset-bounded reads with resume semantics. */
+import { assertCan } from '../../identity/authorize.js';
 import { ParameterError } from '../../protocol/errors.js';
 import { streamKey, withPosition } from '../../router/topic-router.js';
 import type { CommandHandler } from './command.js';
@@ -20,6 +21,7 @@ export const history: CommandHandler = {
     const sinceOffset = optionalInt(params, 'since_offset', 0, Number.MAX_SAFE_INTEGER);
     const epoch = optionalString(params, 'epoch', 128);
     const limit = optionalInt(params, 'limit', 1, MAX_HISTORY_LIMIT) ?? DEFAULT_HISTORY_LIMIT;
+    assertCan(conn.identity, 'history', room, channel);
     const ch = bus.topic.channelOf(conn, room, channel);
     const page = await bus.store.read(streamKey(ch), {
       limit,

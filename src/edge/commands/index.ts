@@ -2,12 +2,13 @@
 import type { CommandHandler } from './command.js';
 import { channelInfo, createChannel, deleteChannel, joinChannel, leaveChannel, listChannels } from './channels.js';
 import { history } from './history.js';
+import { refreshToken } from './identity.js';
 import { ping, setMetadata, status, whoami } from './session.js';
 
 export type { CommandHandler } from './command.js';
 
 export const BUILTIN_COMMANDS: ReadonlyMap<string, CommandHandler> = new Map(
-  [status, ping, whoami, setMetadata, createChannel, deleteChannel, joinChannel, leaveChannel, listChannels, channelInfo, history].map(
+  [status, ping, whoami, setMetadata, createChannel, deleteChannel, joinChannel, leaveChannel, listChannels, channelInfo, history, refreshToken].map(
     (c) => [c.name, c],
   ),
 );

@@ -1,0 +1,77 @@
+/**
+ * The HTTP upgrade, in a fixed order: shutting down? → path → server
+ * connection limit → authentication → tenant connection limit → accept.
+ * Every refusal is an HTTP status with a JSON body; no socket object exists
+ * for a refused client.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { AuthError } from '../identity/errors.js';
+import type { Authenticator } from '../identity/authenticator.js';
+import type { Identity } from '../identity/identity.js';
+import type { ClientProfile } from './connection.js';
+import type { BusContext } from './context.js';
+import { BUS_PATHS, HandshakeError, profileFromQuery, refuseUpgrade, requestUrl } from './handshake.js';
+
+export interface UpgradeTargets {
+  readonly bus: WebSocketServer;
+  readonly telemetry: WebSocketServer;
+  onBus(ws: WebSocket, identity: Identity, profile: ClientProfile): void;
+  onTelemetry(ws: WebSocket, identity: Identity): void;
+}
+
+export class UpgradeHandler {
+  constructor(
+    private readonly bus: BusContext,
+    private readonly auth: Authenticator,
+    private readonly targets: UpgradeTargets,
+    private readonly isShuttingDown: () => boolean,
+  ) {}
+
+  /** Handles an upgrade on the main port (`telemetryHere`: /telemetry is served there too) or the telemetry port. */
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer, where: 'main' | 'main+telemetry' | 'telemetry-port'): void {
+    socket.on('error', () => socket.destroy());
+    this.accept(req, socket, head, where).catch((err: unknown) => {
+      if (err instanceof HandshakeError) refuseUpgrade(socket, err);
+      else if (err instanceof AuthError) refuseUpgrade(socket, new HandshakeError(err.status, err.code, err.message));
+      else {
+        this.bus.logger.error('upgrade failed', { error: String((err as Error)?.stack ?? err) });
+        refuseUpgrade(socket, new HandshakeError(500, 'INTERNAL_ERROR', 'internal server error'));
+      }
+    });
+  }
+
+  private async accept(req: IncomingMessage, socket: Duplex, head: Buffer, where: 'main' | 'main+telemetry' | 'telemetry-port'): Promise<void> {
+    if (this.isShuttingDown()) throw new HandshakeError(503, 'SHUTTING_DOWN', 'server is shutting down');
+    const url = requestUrl(req);
+    const telemetry = where === 'telemetry-port' || (where === 'main+telemetry' && url.pathname === '/telemetry');
+    if (!telemetry && !BUS_PATHS.has(url.pathname)) throw new HandshakeError(404, 'NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`);
+    const { clients, config } = this.bus;
+    if (!telemetry && clients.size >= config.maxConnections) {
+      throw new HandshakeError(503, 'MAX_CONNECTIONS', 'server is at its connection limit');
+    }
+    const requested = profileFromQuery(url);
+    const identity = await this.auth.authenticate(req, url, requested);
+    if (socket.destroyed || this.isShuttingDown()) {
+      socket.destroy();
+      return;
+    }
+    if (telemetry) {
+      // Admins watch every tenant; dashboards their own; under --auth none anyone local may watch.
+      if (!identity.anonymous && !identity.admin && identity.clientType !== 'dashboard') {
+        throw new HandshakeError(403, 'TELEMETRY_FORBIDDEN', 'the telemetry stream is for admin and dashboard identities');
+      }
+      this.targets.telemetry.handleUpgrade(req, socket, head, (ws) => this.targets.onTelemetry(ws, identity));
+      return;
+    }
+    if (clients.tenantConnections(identity.tenant) >= this.bus.tenantLimits(identity.tenant).maxConnections) {
+      throw new HandshakeError(503, 'TENANT_CONNECTION_LIMIT', `tenant ${identity.tenant} is at its connection limit`);
+    }
+    // Claims are authoritative: client_type and (when present) screen_name come from the token.
+    const profile: ClientProfile = identity.anonymous
+      ? requested
+      : { ...requested, clientType: identity.clientType, screenName: identity.screenName ?? requested.screenName };
+    this.targets.bus.handleUpgrade(req, socket, head, (ws) => this.targets.onBus(ws, identity, profile));
+  }
+}
