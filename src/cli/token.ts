@@ -5,7 +5,9 @@
  * flags and env (issuer, audience) apply as for the server.
  */
 import { ConfigError, parseConfig } from '../config/parse.js';
-import { mintToken, privateSigningKey, secretSigningKey, type TokenClaims } from '../identity/mint.js';
+import { identityFromClaims } from '../identity/claims.js';
+import { AuthError } from '../identity/errors.js';
+import { mintToken, privateSigningKey, secretSigningKey, type SigningKey, type TokenClaims } from '../identity/mint.js';
 
 const LIST_FLAGS = ['publish', 'subscribe', 'history', 'caps'] as const;
 const VALUE_FLAGS = ['sub', 'type', 'tenant', 'screen-name', 'ttl', 'kid', 'alg', ...LIST_FLAGS] as const;
@@ -68,10 +70,14 @@ export async function runTokenCommand(argv: readonly string[], env: NodeJS.Proce
     throw err;
   }
   const alg = one('alg');
-  let signing;
-  if (config.jwtSecret !== undefined) signing = secretSigningKey(config.jwtSecret, alg);
-  else if (config.jwtPrivateKeyFile !== undefined) signing = privateSigningKey(config.jwtPrivateKeyFile, alg);
-  else return fail('no signing key: set ARQON_JWT_SECRET or ARQON_JWT_PRIVATE_KEY_FILE (or pass --jwt-secret / --jwt-private-key-file)');
+  let signing: SigningKey;
+  try {
+    if (config.jwtSecret !== undefined) signing = secretSigningKey(config.jwtSecret, alg);
+    else if (config.jwtPrivateKeyFile !== undefined) signing = privateSigningKey(config.jwtPrivateKeyFile, alg);
+    else return fail('no signing key: set ARQON_JWT_SECRET or ARQON_JWT_PRIVATE_KEY_FILE (or pass --jwt-secret / --jwt-private-key-file)');
+  } catch (err) {
+    return fail(`cannot load the signing key: ${(err as Error).message}`);
+  }
 
   const anyPermission = LIST_FLAGS.slice(0, 3).some((f) => values.has(f));
   const claims: TokenClaims = {
@@ -85,7 +91,19 @@ export async function runTokenCommand(argv: readonly string[], env: NodeJS.Proce
     ...(values.has('caps') ? { caps: list('caps')! } : {}),
     ...(admin ? { admin: true } : {}),
   };
-  const token = await mintToken(signing, claims, { ttlS, issuer: config.jwtIssuer, audience: config.jwtAudience, kid: one('kid') });
+  // The claims a server would refuse (a typo in --type or a pattern) are refused here, before a token exists.
+  try {
+    identityFromClaims({ ...claims });
+  } catch (err) {
+    if (err instanceof AuthError) return fail(err.message);
+    throw err;
+  }
+  let token: string;
+  try {
+    token = await mintToken(signing, claims, { ttlS, issuer: config.jwtIssuer, audience: config.jwtAudience, kid: one('kid') });
+  } catch (err) {
+    return fail(`cannot sign with ${signing.alg}: ${(err as Error).message}`);
+  }
   process.stderr.write(`claims: ${JSON.stringify(claims)} (expires in ${ttlS} s)\n`);
   process.stdout.write(token + '\n');
   return 0;

@@ -1,6 +1,7 @@
 /**
  * ArqonClient: one logical connection to an ArqonBus server, kept alive
- * across socket drops (backoff + rejoin + history replay).
+ * across socket drops (backoff + rejoin + history replay) and across token
+ * expiry (a token provider is asked again for every connect and refresh).
  */
 import { shouldReconnect } from '../protocol/codes.js';
 import type { Envelope, JsonObject } from '../protocol/envelope.js';
@@ -8,11 +9,13 @@ import { backoffDelay } from './backoff.js';
 import { ChannelTracker, type ChannelState } from './channels.js';
 import { ArqonClientError, resumeError } from './errors.js';
 import { TypedEmitter } from './emitter.js';
+import { historyParameters } from './history.js';
 import { parseServerFrame, type ServerMessage } from './inbound.js';
 import { connectUrl, parseOptions, type ClientOptions, type ResolvedOptions } from './options.js';
-import { OwnMessages } from './own-messages.js';
+import { instanceIdPrefix, OwnMessages } from './own-messages.js';
 import { PendingRequests } from './pending.js';
 import { resumeChannel, type ResumeHost } from './resume.js';
+import { TokenSession } from './token.js';
 import { attachSocket, frameText, READY_STATE, resolveWebSocket, type WebSocketLike } from './transport.js';
 import type {
   ChannelEvent,
@@ -52,15 +55,18 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
   #closeWaiters: (() => void)[] = [];
   readonly #pending = new PendingRequests();
   readonly #channels: ChannelTracker;
-  readonly #own = new OwnMessages();
+  readonly #own: OwnMessages;
   readonly #idPrefix: string;
   #idCounter = 0;
+  readonly #tokens: TokenSession;
 
   constructor(options: ClientOptions) {
     super();
     this.options = parseOptions(options);
     this.#channels = new ChannelTracker(this.options.resumeBufferLimit);
-    this.#idPrefix = `c${Date.now().toString(36)}${Math.floor(Math.random() * 0x100000).toString(36)}_`;
+    this.#idPrefix = instanceIdPrefix();
+    this.#own = new OwnMessages(this.#idPrefix);
+    this.#tokens = new TokenSession(this.options.token, this.options);
   }
 
   get status(): ConnectionStatus {
@@ -74,7 +80,10 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
 
   /**
    * Opens the connection; resolves with the server's welcome. Rejects with
-   * CONNECTION_FAILED when the first attempt fails (drops after that reconnect).
+   * CONNECTION_FAILED when the first attempt fails (drops after that reconnect):
+   * a refused token is refused at the HTTP upgrade (401/403/503), which a
+   * WebSocket only reports as close 1006 (in Node the reason names the HTTP
+   * status); a failing token provider also emits its TOKEN_UNAVAILABLE 'error'.
    * While connecting or reconnecting, resolves on the next welcome.
    */
   connect(): Promise<Welcome> {
@@ -180,13 +189,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
 
   /** Reads a channel's history (command `history`). */
   history(room: string, channel: string, options: HistoryOptions = {}, commandOptions: CommandOptions = {}): Promise<HistoryResult> {
-    const parameters: JsonObject = { room, channel };
-    if (options.sinceOffset !== undefined) parameters['since_offset'] = options.sinceOffset;
-    if (options.epoch !== undefined) parameters['epoch'] = options.epoch;
-    if (options.since !== undefined) parameters['since'] = isoTime(options.since);
-    if (options.until !== undefined) parameters['until'] = isoTime(options.until);
-    if (options.limit !== undefined) parameters['limit'] = options.limit;
-    return this.command<HistoryResult>('history', parameters, commandOptions);
+    return this.command<HistoryResult>('history', historyParameters(room, channel, options), commandOptions);
   }
 
   /** Last position delivered on a joined channel, or undefined when not tracked. */
@@ -200,15 +203,26 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
   async #open(): Promise<void> {
     const generation = ++this.#generation;
     let socket: WebSocketLike;
+    let token: string | undefined;
     try {
       const WebSocketImpl = await resolveWebSocket(this.options.WebSocket);
       if (generation !== this.#generation) return;
-      socket = new WebSocketImpl(connectUrl(this.options));
+      token = await this.#tokens.next();
+      if (generation !== this.#generation) return;
+      socket = new WebSocketImpl(connectUrl(this.options, token));
     } catch (err) {
-      if (generation === this.#generation) this.#onSocketClosed(generation, ABNORMAL_CLOSURE, `cannot open: ${String(err)}`);
+      if (generation !== this.#generation) return;
+      if (err instanceof ArqonClientError) {
+        // The token provider failed: this attempt fails like a refused connect (backoff, then ask again).
+        this.emit('error', err);
+        this.#onSocketClosed(generation, ABNORMAL_CLOSURE, err.message);
+      } else {
+        this.#onSocketClosed(generation, ABNORMAL_CLOSURE, `cannot open: ${String(err)}`);
+      }
       return;
     }
     this.#socket = socket;
+    this.#tokens.opened(token);
     this.#detach = attachSocket(socket, {
       open: () => {},
       message: (data) => this.#onData(generation, data),
@@ -223,6 +237,8 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
   #onSocketClosed(generation: number, code: number, reason: string): void {
     if (generation !== this.#generation) return;
     this.#generation += 1;
+    // A static token that expired (4003) stays expired: reconnecting with it could only fail.
+    const tokenRenewable = this.#tokens.closed(code);
     this.#dropSocket();
     this.#pending.rejectAll(
       (id, command) =>
@@ -233,7 +249,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     if (this.#userClosed) return this.#finish(1000, 'client closed');
     if (!this.#sessionConnected) return this.#finish(code, reason);
     const attempt = this.#attempt + 1;
-    if (!this.options.reconnect.enabled || !shouldReconnect(code) || attempt > this.options.maxReconnectAttempts) {
+    if (!this.options.reconnect.enabled || !shouldReconnect(code) || !tokenRenewable || attempt > this.options.maxReconnectAttempts) {
       return this.#finish(code, reason);
     }
     this.#attempt = attempt;
@@ -311,6 +327,14 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
         return this.emit('private', message.envelope);
       case 'system':
         return this.emit('system', message.envelope);
+      case 'token_expiring':
+        this.emit('system', message.envelope);
+        return this.#tokens.refresh(generation, {
+          command: (name, parameters) => this.command(name, parameters),
+          isCurrent: () => generation === this.#generation,
+          refreshed: (result) => this.emit('refreshed', result),
+          failed: (err) => this.emit('error', err),
+        });
       case 'telemetry':
         return;
       case 'response':
@@ -335,7 +359,8 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     const channels = resuming ? this.#channels.joined() : [];
     // Before any listener runs, so live events of these channels are held from the start.
     for (const state of channels) state.startResume();
-    this.#setStatus({ state: 'connected', clientId: welcome.client_id });
+    const { client_id: clientId, connection_id: connectionId } = welcome;
+    this.#setStatus({ state: 'connected', clientId, ...(connectionId === undefined ? {} : { connectionId }) });
     this.emit('welcome', welcome);
     for (const waiter of this.#waiters.splice(0)) waiter.resolve(welcome);
     for (const state of channels) void this.#resume(generation, state);
@@ -386,8 +411,4 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     this.#idCounter += 1;
     return this.#idPrefix + this.#idCounter.toString(36);
   }
-}
-
-function isoTime(value: string | Date): string {
-  return value instanceof Date ? value.toISOString() : value;
 }

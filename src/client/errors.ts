@@ -12,6 +12,7 @@ export const CLIENT_ERROR_CODES = {
   NOT_CONNECTED: { message: 'the client is not connected', retryable: true },
   CONNECTION_CLOSED: { message: 'the connection closed before a response arrived', retryable: true },
   CONNECTION_FAILED: { message: 'could not open the connection', retryable: true },
+  TOKEN_UNAVAILABLE: { message: 'the token provider failed or returned no token', retryable: true },
   CLIENT_CLOSED: { message: 'the client was closed', retryable: false },
   INVALID_OPTION: { message: 'a client option is invalid', retryable: false },
   PROTOCOL_ERROR: { message: 'the server sent a frame the client does not understand', retryable: false },

@@ -5,11 +5,13 @@
 // Types only: src/protocol/envelope.ts imports node:crypto, which must stay out of browser bundles.
 import type { Envelope, JsonObject } from '../protocol/envelope.js';
 import { ArqonClientError } from './errors.js';
-import type { ChannelEvent, Welcome } from './types.js';
+import type { TokenExpiring } from './token.js';
+import type { ChannelEvent, Welcome, WelcomeIdentity } from './types.js';
 
 export type ServerMessage =
   | { kind: 'welcome'; welcome: Welcome; envelope: Envelope }
   | { kind: 'system'; envelope: Envelope }
+  | { kind: 'token_expiring'; expiring: TokenExpiring; envelope: Envelope }
   | { kind: 'event'; envelope: ChannelEvent }
   | { kind: 'private'; envelope: Envelope }
   | { kind: 'telemetry'; envelope: Envelope }
@@ -53,6 +55,15 @@ export function parseServerMessage(raw: unknown): ServerMessage | null {
         const welcome = parseWelcome(payload);
         return welcome === null ? null : { kind: 'welcome', welcome, envelope };
       }
+      if (payload['event'] === 'token_expiring') {
+        const expiresAt = payload['expires_at'];
+        const expiresInMs = payload['expires_in_ms'];
+        const expiring: TokenExpiring = {
+          expires_at: typeof expiresAt === 'string' ? expiresAt : null,
+          expires_in_ms: typeof expiresInMs === 'number' && Number.isFinite(expiresInMs) ? expiresInMs : null,
+        };
+        return { kind: 'token_expiring', expiring, envelope };
+      }
       return { kind: 'system', envelope };
     }
     case 'command_response':
@@ -84,7 +95,7 @@ function withAddress(details: JsonObject, raw: JsonObject): JsonObject {
 function parseWelcome(payload: JsonObject): Welcome | null {
   const clientId = payload['client_id'];
   if (typeof clientId !== 'string' || clientId.length === 0) return null;
-  return {
+  const welcome: Welcome = {
     ...payload,
     event: 'welcome',
     client_id: clientId,
@@ -92,6 +103,23 @@ function parseWelcome(payload: JsonObject): Welcome | null {
     limits: isJsonObject(payload['limits']) ? payload['limits'] : {},
     client: isJsonObject(payload['client']) ? payload['client'] : {},
   };
+  // Fields of newer servers: dropped when malformed rather than passed on untyped.
+  const connectionId = payload['connection_id'];
+  if (typeof connectionId === 'string' && connectionId.length > 0) welcome.connection_id = connectionId;
+  else delete welcome.connection_id;
+  if (typeof payload['tenant'] !== 'string') delete welcome.tenant;
+  const identity = parseWelcomeIdentity(payload['identity']);
+  if (identity !== null) welcome.identity = identity;
+  else delete welcome.identity;
+  return welcome;
+}
+
+function parseWelcomeIdentity(value: unknown): WelcomeIdentity | null {
+  if (!isJsonObject(value)) return null;
+  const { admin, anonymous, expires_at: expiresAt } = value;
+  if (typeof admin !== 'boolean' || typeof anonymous !== 'boolean') return null;
+  if (expiresAt !== null && typeof expiresAt !== 'string') return null;
+  return { admin, anonymous, expires_at: expiresAt };
 }
 
 function parseResponse(payload: JsonObject): ServerMessage | null {

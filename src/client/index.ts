@@ -19,6 +19,7 @@ export {
   type ResolvedOptions,
 } from './options.js';
 export { backoffCeiling, backoffDelay, type BackoffPolicy } from './backoff.js';
+export type { TokenExpiring, TokenOption, TokenProvider, TokenRefreshed } from './token.js';
 export type { WebSocketConstructor, WebSocketLike } from './transport.js';
 export type { Listener } from './emitter.js';
 export type {
@@ -33,6 +34,7 @@ export type {
   PublishOptions,
   ResumedEvent,
   Welcome,
+  WelcomeIdentity,
 } from './types.js';
 // Re-exported from the shared wire registry so SDK users need one import.
 export { ERROR_CODES, CLOSE_CODES, isErrorCode, shouldReconnect, type ErrorCode } from '../protocol/codes.js';

@@ -3,6 +3,7 @@
  * validates the caller's options once, fills in defaults and freezes the result.
  */
 import { ArqonClientError } from './errors.js';
+import type { TokenOption } from './token.js';
 import type { WebSocketConstructor } from './transport.js';
 
 export const CLIENT_TYPES = ['human', 'ai-agent', 'dashboard', 'service'] as const;
@@ -28,8 +29,22 @@ export interface ClientOptions {
   screenName?: string;
   avatar?: string;
   personality?: string;
-  /** Sent as the `token` query parameter when set. */
-  token?: string;
+  /**
+   * The JWT, sent as the `token` query parameter (browsers cannot set an
+   * Authorization header on a WebSocket).
+   *
+   * - A string is used for every connect. When it expires the server closes
+   *   with 4003 and the client stops there (status `closed`, code 4003):
+   *   reconnecting with the same expired token could never succeed.
+   * - A provider `() => string | Promise<string>` is called for every connect
+   *   and reconnect, and again when the server warns `token_expiring`: the
+   *   client then sends `refresh_token` so the connection lives on. If the
+   *   refresh fails (an 'error' event with `details.phase: 'refresh'`), the
+   *   server closes with 4003 at expiry and the client reconnects, asking the
+   *   provider again. Each call is bounded by connectTimeoutMs (connects) or
+   *   commandTimeoutMs (refreshes).
+   */
+  token?: TokenOption;
   /** Default time a command waits for its response (default 10 000 ms). */
   commandTimeoutMs?: number;
   /** Time from opening a socket to the server's welcome before the attempt is abandoned (default 10 000 ms). */
@@ -56,7 +71,7 @@ export interface ResolvedOptions {
   readonly screenName: string | undefined;
   readonly avatar: string | undefined;
   readonly personality: string | undefined;
-  readonly token: string | undefined;
+  readonly token: TokenOption | undefined;
   readonly commandTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly reconnect: Readonly<ReconnectOptions>;
@@ -116,6 +131,12 @@ function optionalString(key: string, value: unknown): string | undefined {
   return value;
 }
 
+function parseToken(value: unknown): TokenOption | undefined {
+  if (typeof value === 'function') return value as TokenOption;
+  if (value === undefined || (typeof value === 'string' && value.length > 0)) return value;
+  throw invalid('token', 'must be a non-empty string or a function returning one');
+}
+
 function parseReconnect(value: ClientOptions['reconnect'], defaults: ReconnectOptions): Readonly<ReconnectOptions> {
   if (value === undefined || value === true) return Object.freeze({ ...defaults });
   if (value === false) return Object.freeze({ ...defaults, enabled: false });
@@ -168,7 +189,7 @@ export function parseOptions(options: ClientOptions): ResolvedOptions {
     screenName: optionalString('screenName', options.screenName),
     avatar: optionalString('avatar', options.avatar),
     personality: optionalString('personality', options.personality),
-    token: optionalString('token', options.token),
+    token: parseToken(options.token),
     commandTimeoutMs: timerMs('commandTimeoutMs', options.commandTimeoutMs, d.commandTimeoutMs),
     connectTimeoutMs: timerMs('connectTimeoutMs', options.connectTimeoutMs, d.connectTimeoutMs),
     reconnect: parseReconnect(options.reconnect, d.reconnect),
@@ -184,15 +205,22 @@ export function parseOptions(options: ClientOptions): ResolvedOptions {
   });
 }
 
-/** The URL a socket opens: the configured URL plus the identity query parameters. */
-export function connectUrl(options: ResolvedOptions): string {
+/**
+ * The URL a socket opens: the configured URL plus the profile query
+ * parameters and `token` (by default the static token option; the client
+ * passes what a token provider returned).
+ */
+export function connectUrl(
+  options: ResolvedOptions,
+  token: string | undefined = typeof options.token === 'string' ? options.token : undefined,
+): string {
   const url = new URL(options.url);
   const params: ReadonlyArray<[string, string | undefined]> = [
     ['client_type', options.clientType],
     ['screen_name', options.screenName],
     ['avatar', options.avatar],
     ['personality', options.personality],
-    ['token', options.token],
+    ['token', token],
   ];
   for (const [name, value] of params) {
     if (value !== undefined) url.searchParams.set(name, value);

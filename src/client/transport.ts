@@ -57,13 +57,18 @@ export function attachSocket(socket: WebSocketLike, handlers: SocketHandlers): (
     onopen: (() => void) | null;
     onmessage: ((event: MessageEventLike) => void) | null;
     onclose: ((event: CloseEventLike) => void) | null;
-    onerror: (() => void) | null;
+    onerror: ((event: { readonly message?: unknown }) => void) | null;
   };
+  // An error is always followed by a close event, which carries the code. Browsers say nothing more
+  // (a refused upgrade is a bare 1006); `ws` names the cause (e.g. "Unexpected server response: 401"),
+  // which becomes the reason of a close that has none.
+  let lastError = '';
   s.onopen = () => handlers.open();
   s.onmessage = (event) => handlers.message(event.data);
-  s.onclose = (event) => handlers.close(event.code, event.reason);
-  // An error is always followed by a close event, which carries the code; nothing to do here.
-  s.onerror = () => {};
+  s.onclose = (event) => handlers.close(event.code, event.reason !== '' ? event.reason : lastError);
+  s.onerror = (event) => {
+    if (typeof event?.message === 'string') lastError = event.message;
+  };
   return () => {
     s.onopen = null;
     s.onmessage = null;

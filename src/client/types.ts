@@ -1,15 +1,32 @@
 /** Public data types of the SDK. Server data keeps its wire (snake_case) field names. */
 import type { Envelope, JsonObject } from '../protocol/envelope.js';
 import type { ArqonClientError } from './errors.js';
+import type { TokenRefreshed } from './token.js';
 
 /** Payload of the server's `system` / `welcome` message, as sent. */
 export interface Welcome {
   event: 'welcome';
+  /**
+   * The address other clients use (private messages, `from`). Under JWT auth
+   * it is the token's `sub`: the same across reconnects and shared by every
+   * connection of that sub. Under `--auth none` it is new per connection.
+   */
   client_id: string;
+  /** Unique per connection: a reconnect (or a second connection of the same sub) gets a new one. */
+  connection_id?: string;
+  tenant?: string;
+  /** Who the token says this is; `expires_at` (ISO 8601, server clock) is null for tokens without expiry. */
+  identity?: WelcomeIdentity;
   server_version: string;
   limits: JsonObject;
   client: JsonObject;
   [key: string]: unknown;
+}
+
+export interface WelcomeIdentity {
+  admin: boolean;
+  anonymous: boolean;
+  expires_at: string | null;
 }
 
 /** A channel event as delivered: `metadata.offset` / `metadata.epoch` locate it in the channel's stream. */
@@ -21,8 +38,10 @@ export interface ChannelEvent extends Envelope {
 
 export type ConnectionStatus =
   | { state: 'connecting' }
-  | { state: 'connected'; clientId: string }
+  /** `connectionId` (when the server sends one) changes on every reconnect; `clientId` may not (JWT `sub`). */
+  | { state: 'connected'; clientId: string; connectionId?: string }
   | { state: 'reconnecting'; attempt: number; delayMs: number; code: number; reason: string }
+  /** Terminal until connect() is called again. Code 4003: a static token expired (give a token provider to reconnect). */
   | { state: 'closed'; code: number; reason: string };
 
 export type ConnectionState = ConnectionStatus['state'];
@@ -40,10 +59,17 @@ export interface ClientEvents {
   /** Channel events (live, and replayed after a reconnect), in offset order per channel, each once. */
   event: ChannelEvent;
   private: Envelope;
-  /** `system` messages other than the welcome. */
+  /** `system` messages other than the welcome (including `token_expiring`, which a token provider answers by itself). */
   system: Envelope;
-  /** Error envelopes that answer no pending command (e.g. a failed publish: `requestId` is its id). */
+  /**
+   * Error envelopes that answer no pending command (e.g. a failed publish:
+   * `requestId` is its id), and failures of the client's own background work:
+   * a resume (`details.room`/`channel`), a token refresh (`details.phase:
+   * 'refresh'`), a token provider failing on reconnect (TOKEN_UNAVAILABLE).
+   */
   error: ArqonClientError;
+  /** The connection's token was replaced by `refresh_token`; the connection lives on. */
+  refreshed: TokenRefreshed;
   status: ConnectionStatus;
   welcome: Welcome;
   resumed: ResumedEvent;

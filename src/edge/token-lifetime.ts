@@ -14,8 +14,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function scheduleExpiry(conn: Connection, warningMs: number, now: () => number = Date.now): void {
   clearExpiry(conn);
   const expiresAt = conn.identity.expiresAt;
-  if (expiresAt === null) return;
-  const warnAt = expiresAt - warningMs;
+  // A closed connection needs no timer (e.g. a refresh_token whose verification finished after the close).
+  if (expiresAt === null || !conn.isOpen) return;
+  // With less life left than the warning window, warn halfway through it: never silently skip the
+  // warning (the SDK refreshes on it), and never warn at once (a refreshed short token would loop).
+  const warnAt = Math.max(expiresAt - warningMs, now() + (expiresAt - now()) / 2);
   const arm = (at: number, fire: () => void): void => {
     const delay = at - now();
     if (delay > MAX_TIMER_MS) {
@@ -29,7 +32,7 @@ export function scheduleExpiry(conn: Connection, warningMs: number, now: () => n
     conn.expiryTimer = undefined;
     conn.close(CLOSE_CODES.TOKEN_EXPIRED.code, CLOSE_CODES.TOKEN_EXPIRED.message);
   };
-  if (warningMs > 0 && warnAt > now()) {
+  if (warningMs > 0 && expiresAt > now()) {
     arm(warnAt, () => {
       conn.send(
         encodeEnvelope(

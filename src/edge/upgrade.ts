@@ -1,6 +1,7 @@
 /**
  * The HTTP upgrade, in a fixed order: shutting down? → path → server
- * connection limit → authentication → tenant connection limit → accept.
+ * connection limit → authentication → server connection limit again →
+ * tenant connection limit → accept.
  * Every refusal is an HTTP status with a JSON body; no socket object exists
  * for a refused client.
  */
@@ -48,15 +49,18 @@ export class UpgradeHandler {
     const telemetry = where === 'telemetry-port' || (where === 'main+telemetry' && url.pathname === '/telemetry');
     if (!telemetry && !BUS_PATHS.has(url.pathname)) throw new HandshakeError(404, 'NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`);
     const { clients, config } = this.bus;
-    if (!telemetry && clients.size >= config.maxConnections) {
-      throw new HandshakeError(503, 'MAX_CONNECTIONS', 'server is at its connection limit');
-    }
+    const atServerLimit = (): boolean => !telemetry && clients.size >= config.maxConnections;
+    // Checked before authentication, so a full server spends no crypto on refusals…
+    if (atServerLimit()) throw new HandshakeError(503, 'MAX_CONNECTIONS', 'server is at its connection limit');
     const requested = profileFromQuery(url);
     const identity = await this.auth.authenticate(req, url, requested);
     if (socket.destroyed || this.isShuttingDown()) {
       socket.destroy();
       return;
     }
+    // …and again after it: concurrent upgrades all passed the first check while their tokens were
+    // verified. From here to clients.add (in onBus) nothing awaits, so the limit holds.
+    if (atServerLimit()) throw new HandshakeError(503, 'MAX_CONNECTIONS', 'server is at its connection limit');
     if (telemetry) {
       // Admins watch every tenant; dashboards their own; under --auth none anyone local may watch.
       if (!identity.anonymous && !identity.admin && identity.clientType !== 'dashboard') {

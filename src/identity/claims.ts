@@ -43,7 +43,8 @@ function permissions(value: unknown): Permissions {
 export function identityFromClaims(claims: Record<string, unknown>): Identity {
   const sub = claims['sub'];
   if (typeof sub !== 'string' || !SUB_RE.test(sub)) throw invalid('sub must be 1-128 printable characters without spaces');
-  const tenant = claims['tenant'] ?? DEFAULT_TENANT;
+  // Only an absent claim means the default tenant; an explicit null is as invalid as any other non-name.
+  const tenant = claims['tenant'] === undefined ? DEFAULT_TENANT : claims['tenant'];
   if (!isValidName(tenant)) throw invalid('tenant must be 1-128 characters of A-Z a-z 0-9 _ . @ + -');
   const clientType = claims['client_type'] ?? 'human';
   if (typeof clientType !== 'string' || !(CLIENT_TYPES as readonly string[]).includes(clientType)) {

@@ -50,7 +50,13 @@ export function loadVerificationKeys(config: Config): VerificationKeys | undefin
     }
     loaded = { kind: 'jwks-file', key: createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]), capable: ASYMMETRIC_ALGORITHMS };
   } else if (config.jwksUrl !== undefined) {
-    const key = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+    let url: URL;
+    try {
+      url = new URL(config.jwksUrl);
+    } catch {
+      throw new KeyConfigError('jwksUrl', `jwksUrl ${config.jwksUrl} is not a valid URL`);
+    }
+    const key = createRemoteJWKSet(url, { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
     loaded = { kind: 'jwks-url', key, capable: ASYMMETRIC_ALGORITHMS };
   }
   if (loaded === undefined) return undefined;

@@ -62,7 +62,8 @@ export class TokenVerifier {
         iss: 'AUTH_WRONG_ISSUER',
         aud: 'AUTH_WRONG_AUDIENCE',
       };
-      const code = byClaim[err.claim] ?? 'AUTH_INVALID_CLAIMS';
+      // Only a failed check (or a missing iss/aud) is about time or audience; a claim of the wrong type is just invalid.
+      const code = err.reason === 'invalid' ? 'AUTH_INVALID_CLAIMS' : (byClaim[err.claim] ?? 'AUTH_INVALID_CLAIMS');
       return new AuthError(code, code === 'AUTH_INVALID_CLAIMS' ? `claim "${err.claim}" is ${err.reason}` : undefined);
     }
     if (err instanceof errors.JOSEAlgNotAllowed) return new AuthError('AUTH_ALGORITHM_NOT_ALLOWED');
@@ -71,6 +72,10 @@ export class TokenVerifier {
     if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return new AuthError('AUTH_UNAVAILABLE');
     if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported) {
       return new AuthError('AUTH_TOKEN_MALFORMED');
+    }
+    // jose reports a JWKS endpoint answering non-200 (or non-JSON) with the generic JOSEError: the keys are unavailable.
+    if (this.keys.kind === 'jwks-url' && err instanceof errors.JOSEError && err.code === errors.JOSEError.code) {
+      return new AuthError('AUTH_UNAVAILABLE', 'the JWKS endpoint did not return a key set');
     }
     if (err instanceof errors.JOSEError) return new AuthError('AUTH_BAD_SIGNATURE');
     // Not a jose error: the remote key set could not be fetched, or the key type does not fit the token.

@@ -171,24 +171,25 @@ export function parseClientFrame(raw: unknown, now: () => Date = () => new Date(
 
   const payload = optionalObject(raw, 'payload') ?? {};
   const metadata = optionalObject(raw, 'metadata');
-  const base: FrameBase = {
-    id: typeof id === 'string' ? id : newMessageId(),
-    // Kept as sent when already UTC (`…Z`); other zones are converted to UTC.
-    timestamp: typeof ts === 'string' ? (ts.endsWith('Z') ? ts : new Date(parseIsoTime(ts)).toISOString()) : now().toISOString(),
-    payload,
-    metadata,
-  };
+  const frameId = typeof id === 'string' ? id : newMessageId();
+  // Kept as sent when already UTC (`…Z`); other zones are converted to UTC.
+  const timestamp =
+    typeof ts === 'string' ? (ts.endsWith('Z') ? ts : new Date(parseIsoTime(ts)).toISOString()) : now().toISOString();
 
+  // Plain object literals (no spreads): this runs once per inbound frame.
   switch (type as 'event' | 'private' | 'command') {
     case 'event': {
       const address = parseAddress(raw['room'], raw['channel']);
       if (address === null) throw new ProtocolError('INVALID_CHANNEL', 'event needs room and channel', 'channel');
-      return { ...base, type: 'event', ...address };
+      return { type: 'event', id: frameId, timestamp, payload, metadata, room: address.room, channel: address.channel };
     }
     case 'private': {
       const targets = parseTargets(payload['target']);
       const address = parseAddress(raw['room'], raw['channel']);
-      return { ...base, type: 'private', targets, room: address?.room ?? null, channel: address?.channel ?? null };
+      return {
+        type: 'private', id: frameId, timestamp, payload, metadata, targets,
+        room: address?.room ?? null, channel: address?.channel ?? null,
+      };
     }
     case 'command': {
       const name = payload['command'] ?? raw['command'];
@@ -199,7 +200,7 @@ export function parseClientFrame(raw: unknown, now: () => Date = () => new Date(
       if (!isJsonObject(params)) {
         throw new ProtocolError('INVALID_FIELD', 'payload.parameters must be an object', 'payload.parameters');
       }
-      return { ...base, type: 'command', command: name, parameters: params };
+      return { type: 'command', id: frameId, timestamp, payload, metadata, command: name, parameters: params };
     }
   }
 }

@@ -3,20 +3,18 @@
  * plus two tiny real `ws` servers for behaviour the real server never shows
  * (a server that never answers, one that never says welcome).
  */
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ArqonClient,
   ArqonClientError,
-  type ChannelEvent,
-  type ClientEvents,
   type ClientOptions,
   type ConnectionStatus,
   type ResumedEvent,
 } from '../../src/client/index.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { gateWebSocket, next, offsetOf, record, seqOf, terminateServerSide } from './helpers.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -42,73 +40,7 @@ async function connected(options: ClientOptions): Promise<ArqonClient> {
   return c;
 }
 
-/** Resolves with the first `event` emitted that matches. */
-function next<K extends keyof ClientEvents>(
-  c: ArqonClient,
-  event: K,
-  match: (value: ClientEvents[K]) => boolean = () => true,
-  timeoutMs = 5000,
-): Promise<ClientEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out waiting for '${String(event)}'`));
-    }, timeoutMs);
-    const off = c.on(event, (value) => {
-      if (!match(value)) return;
-      clearTimeout(timer);
-      off();
-      resolve(value);
-    });
-  });
-}
-
-function record<K extends keyof ClientEvents>(c: ArqonClient, event: K): ClientEvents[K][] {
-  const seen: ClientEvents[K][] = [];
-  c.on(event, (value) => seen.push(value));
-  return seen;
-}
-
-const offsetOf = (e: ChannelEvent): number => e.metadata?.['offset'] as number;
-const seqOf = (e: ChannelEvent): unknown => e.payload['seq'];
-
-/**
- * A real `ws` WebSocket whose connections can be refused on demand: while the
- * gate is shut, it dials a local HTTP server that answers every upgrade with
- * 503, so reconnect attempts fail (close 1006) until the test opens it.
- */
-async function gate(): Promise<{ WebSocket: ClientOptions['WebSocket']; sockets: WebSocket[]; open: boolean }> {
-  const refuser: Server = createServer((_req, res) => res.writeHead(503).end());
-  refuser.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n'));
-  await new Promise<void>((resolve) => refuser.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => refuser.close(resolve)));
-  const refuseUrl = `ws://127.0.0.1:${(refuser.address() as AddressInfo).port}/`;
-  const state = {
-    open: true,
-    sockets: [] as WebSocket[],
-    WebSocket: undefined as ClientOptions['WebSocket'],
-  };
-  state.WebSocket = class GatedWebSocket extends WebSocket {
-    constructor(url: string) {
-      super(state.open ? url : refuseUrl);
-      state.sockets.push(this);
-    }
-  } as unknown as ClientOptions['WebSocket'];
-  return state;
-}
-
-/** Drops `c`'s connection on the server side without a close frame (as a network failure would). */
-function terminateServerSide(s: TestServer, c: ArqonClient): void {
-  const clientId = c.welcome?.client_id;
-  let found = 0;
-  for (const conn of s.server.bus.clients.all()) {
-    if (conn.clientId === clientId) {
-      conn.terminate();
-      found++;
-    }
-  }
-  expect(found).toBe(1);
-}
+const gate = (): ReturnType<typeof gateWebSocket> => gateWebSocket((fn) => cleanups.push(fn));
 
 describe('ArqonClient against the real server', () => {
   it('connects, resolves with the welcome and reports its status', async () => {
@@ -122,7 +54,9 @@ describe('ArqonClient against the real server', () => {
     expect(typeof welcome.server_version).toBe('string');
     expect(welcome.limits).toMatchObject({ max_payload_bytes: expect.any(Number) });
     expect(welcome.client).toMatchObject({ client_type: 'ai-agent', screen_name: 'Ada', personality: 'curious' });
-    expect(c.status).toEqual({ state: 'connected', clientId: welcome.client_id });
+    expect(welcome.connection_id).toMatch(/\S/);
+    expect(welcome.identity).toEqual({ admin: true, anonymous: true, expires_at: null });
+    expect(c.status).toEqual({ state: 'connected', clientId: welcome.client_id, connectionId: welcome.connection_id });
     expect(statuses.map((st) => st.state)).toEqual(['connecting', 'connected']);
     expect(await c.connect()).toBe(welcome); // already connected: same welcome
 

@@ -36,6 +36,8 @@ describe('client options', () => {
     [{ url: 'ws://h', reconnect: { initialDelayMs: 100, maxDelayMs: 10 } }, 'reconnect.maxDelayMs'],
     [{ url: 'ws://h', maxReconnectAttempts: -1 }, 'maxReconnectAttempts'],
     [{ url: 'ws://h', screenName: '' }, 'screenName'],
+    [{ url: 'ws://h', token: '' }, 'token'],
+    [{ url: 'ws://h', token: 42 }, 'token'],
   ])('rejects %j naming the key', (options, key) => {
     let caught: unknown;
     try {
@@ -71,6 +73,14 @@ describe('client options', () => {
       token: 't0k',
     });
     expect(new URL(connectUrl(parseOptions({ url: 'ws://h' }))).search).toBe('');
+  });
+
+  it('accepts a token provider; the URL then carries the token the client passes', () => {
+    const provider = (): string => 'fresh';
+    const o = parseOptions({ url: 'ws://h', token: provider });
+    expect(o.token).toBe(provider);
+    expect(new URL(connectUrl(o)).searchParams.has('token')).toBe(false);
+    expect(new URL(connectUrl(o, 'fresh')).searchParams.get('token')).toBe('fresh');
   });
 
   it('accepts both the browser WebSocket and the ws package as constructors', () => {

@@ -1,7 +1,7 @@
 /** Starts a real ArqonBus server on port 0 for a test. */
 import { parseConfig } from '../../src/config/parse.js';
 import type { ConfigKey } from '../../src/config/schema.js';
-import { ArqonServer } from '../../src/edge/server.js';
+import { ArqonServer, type ServerOptions } from '../../src/edge/server.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 
 export interface TestServer {
@@ -13,9 +13,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(overrides: Partial<Record<ConfigKey, unknown>> = {}): Promise<TestServer> {
+/** `options` (e.g. an injected `clock`) are passed to ArqonServer as given; the silent logger is the default. */
+export async function startServer(overrides: Partial<Record<ConfigKey, unknown>> = {}, options: ServerOptions = {}): Promise<TestServer> {
   const { config } = parseConfig({ overrides: { port: 0, logLevel: 'silent', shutdownTimeoutMs: 1000, auth: 'none', ...overrides } });
-  const server = new ArqonServer(config, { logger: createLogger(config.logLevel) });
+  const server = new ArqonServer(config, { logger: createLogger(config.logLevel), ...options });
   const info = await server.listen();
   return {
     url: info.url,

@@ -4,11 +4,18 @@
  * compares it both ways, so a new code fails until it is documented and a
  * removed one fails until its row goes.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/parse.js';
 import { CONFIG_SCHEMA, configOptions } from '../../src/config/schema.js';
+import { parseTenantOverrides } from '../../src/config/tenants.js';
 import { BUILTIN_COMMANDS } from '../../src/edge/commands/index.js';
-import { CLOSE_CODES, ERROR_CODES } from '../../src/protocol/codes.js';
+import { identityFromClaims } from '../../src/identity/claims.js';
+import { AuthError, type AuthErrorCode } from '../../src/identity/errors.js';
+import { compilePatterns } from '../../src/identity/patterns.js';
+import { CLOSE_CODES, ERROR_CODES, type ErrorCode } from '../../src/protocol/codes.js';
 
 function readDoc(name: string): string {
   return readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
@@ -43,6 +50,11 @@ function rowsByFirstCode(rows: string[][]): Map<string, string[]> {
 }
 
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
+
+/** The bodies of the ```json blocks in a piece of markdown, parsed. */
+function jsonBlocks(text: string): unknown[] {
+  return [...text.matchAll(/^```json\n([\s\S]*?)^```$/gm)].map((m) => JSON.parse(m[1]!) as unknown);
+}
 
 describe('docs/protocol.md', () => {
   const protocol = readDoc('protocol.md');
@@ -113,5 +125,69 @@ describe('docs/configuration.md', () => {
   it('mentions the config file flag and variable', () => {
     expect(configuration).toContain('--config');
     expect(configuration).toContain('ARQON_CONFIG');
+  });
+});
+
+describe('docs/identity.md', () => {
+  const identity = readDoc('identity.md');
+
+  it('lists every AUTH_* code and the other identity refusals with their HTTP status and retryable flag', () => {
+    const rows = rowsByFirstCode(tableRows(section(identity, 'Upgrade refusals')));
+    const authCodes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c): c is AuthErrorCode => c.startsWith('AUTH_'));
+    expect(authCodes.length).toBeGreaterThan(0);
+    const expected = new Map<ErrorCode, string>([
+      ...authCodes.map((c): [ErrorCode, string] => [c, c === 'AUTH_TOKEN_MISMATCH' ? '—' : String(new AuthError(c).status)]),
+      ['TENANT_CONNECTION_LIMIT', '503'],
+      ['TELEMETRY_FORBIDDEN', '403'],
+    ]);
+    for (const [code, status] of expected) {
+      const row = rows.get(code);
+      expect(row, `${code} missing from the Upgrade refusals table`).toBeDefined();
+      expect(row![1], `HTTP status of ${code}`).toBe(status);
+      expect(row![2], `retryable flag of ${code}`).toBe(yesNo(ERROR_CODES[code].retryable));
+    }
+    expect([...rows.keys()].filter((c) => !expected.has(c as ErrorCode)), 'rows that are not identity refusals').toEqual([]);
+  });
+
+  it('says what every built-in command needs', () => {
+    const firstCells = tableRows(section(identity, 'What each action needs')).map((r) => r[0] ?? '');
+    const named = new Set(firstCells.flatMap((cell) => [...cell.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!)));
+    for (const name of BUILTIN_COMMANDS.keys()) expect(named.has(name), `command ${name} has no row`).toBe(true);
+  });
+
+  it('has an example token payload that is a valid claim set', () => {
+    const blocks = jsonBlocks(section(identity, 'Example token'));
+    expect(blocks).toHaveLength(2);
+    const claims = blocks[1] as Record<string, unknown>;
+    const id = identityFromClaims(claims);
+    expect(id.tenant).toBe(claims['tenant']);
+    expect(id.permissions.subscribe.matches('lobby', 'general')).toBe(true);
+  });
+
+  it('shows only valid patterns in the pattern table', () => {
+    const patterns = [...rowsByFirstCode(tableRows(section(identity, 'Permission patterns'))).keys()];
+    expect(patterns.length).toBeGreaterThan(0);
+    for (const p of patterns) expect(() => compilePatterns([p]), p).not.toThrow();
+  });
+});
+
+describe('docs/configuration.md examples', () => {
+  const configuration = readDoc('configuration.md');
+
+  it('has a config file example the parser accepts', () => {
+    const [example] = jsonBlocks(section(configuration, 'Sources'));
+    const dir = mkdtempSync(join(tmpdir(), 'arqon-docs-'));
+    try {
+      const file = join(dir, 'arqon.json');
+      writeFileSync(file, JSON.stringify(example));
+      expect(() => parseConfig({ argv: ['--config', file] })).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has a tenants example the parser accepts', () => {
+    const [example] = jsonBlocks(section(configuration, 'Per-tenant limits')) as Array<{ tenants: unknown }>;
+    expect(typeof parseTenantOverrides(example!.tenants)).toBe('object');
   });
 });

@@ -1,5 +1,7 @@
 /** `refresh_token`: replace a live connection's token before it expires. */
+import { can } from '../../identity/authorize.js';
 import { AuthError } from '../../identity/errors.js';
+import { Channel } from '../../router/channels.js';
 import { scheduleExpiry } from '../token-lifetime.js';
 import type { CommandHandler } from './command.js';
 import { optionalString } from './params.js';
@@ -16,7 +18,21 @@ export const refreshToken: CommandHandler = {
       throw new AuthError('AUTH_TOKEN_MISMATCH');
     }
     conn.identity = identity;
+    // The new permissions govern what is already joined too: a channel the new token may not
+    // subscribe to is left (its members get member_left), so no further event reaches this connection.
+    const revoked: string[] = [];
+    for (const m of conn.memberships) {
+      if (!(m instanceof Channel) || can(identity, 'subscribe', m.room, m.name)) continue;
+      bus.topic.leave(conn, m);
+      revoked.push(m.key);
+      if (bus.telemetry.active) {
+        bus.telemetry.emit({ event: 'leave', tenant: conn.tenant, client_id: conn.clientId, room: m.room, channel: m.name });
+      }
+    }
     scheduleExpiry(conn, bus.config.tokenExpiryWarningS * 1000);
-    return { expires_at: identity.expiresAt === null ? null : new Date(identity.expiresAt).toISOString() };
+    return {
+      expires_at: identity.expiresAt === null ? null : new Date(identity.expiresAt).toISOString(),
+      revoked_channels: revoked,
+    };
   },
 };

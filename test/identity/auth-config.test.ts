@@ -1,0 +1,78 @@
+/** The config rules for identity settings (checkAuth in src/config/parse.ts). */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, type ConfigSources } from '../../src/config/parse.js';
+import { SECRET } from './tokens.fixtures.js';
+
+function configError(sources: ConfigSources): ConfigError {
+  try {
+    parseConfig(sources);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error(`accepted: ${JSON.stringify(sources)}`);
+}
+
+describe('checkAuth', () => {
+  it('auth defaults to jwt with exp required, 5 s tolerance and 8 KiB tokens', () => {
+    const { config } = parseConfig({});
+    expect(config).toMatchObject({ auth: 'jwt', jwtRequireExp: true, jwtClockToleranceS: 5, maxTokenBytes: 8192 });
+  });
+
+  it.each([
+    [{ jwtSecret: SECRET, jwtPublicKeyFile: '/k.pem' }, 'jwtPublicKeyFile'],
+    [{ jwtSecret: SECRET, jwksUrl: 'https://keys.example/jwks.json' }, 'jwksUrl'],
+    [{ jwksFile: '/jwks.json', jwksUrl: 'https://keys.example/jwks.json' }, 'jwksUrl'],
+  ])('refuses two key sources (%o)', (overrides, key) => {
+    const err = configError({ overrides });
+    expect(err.key).toBe(key);
+    expect(err.message).toMatch(/one key source/);
+  });
+
+  it('names where each of two key sources came from', () => {
+    const err = configError({ argv: ['--jwks-file', '/jwks.json'], env: { ARQON_JWT_SECRET: SECRET } });
+    expect(err.message).toContain('ARQON_JWT_SECRET');
+    expect(err.message).toContain('--jwks-file');
+  });
+
+  it('refuses a secret shorter than 32 characters, naming jwtSecret and its source', () => {
+    const err = configError({ env: { ARQON_JWT_SECRET: 'x'.repeat(31) } });
+    expect(err.key).toBe('jwtSecret');
+    expect(err.message).toContain('ARQON_JWT_SECRET');
+    expect(parseConfig({ overrides: { jwtSecret: 'x'.repeat(32) } }).config.jwtSecret).toHaveLength(32);
+  });
+
+  it('refuses --auth none on a non-loopback host unless allowInsecure', () => {
+    for (const host of ['0.0.0.0', '::', '10.1.2.3', 'example.com']) {
+      const err = configError({ argv: ['--auth', 'none', '--host', host] });
+      expect(err.key).toBe('auth');
+      expect(err.message).toContain('--allow-insecure');
+    }
+    expect(parseConfig({ argv: ['--auth', 'none', '--host', '0.0.0.0', '--allow-insecure'] }).config.auth).toBe('none');
+  });
+
+  it('allows --auth none on loopback hosts', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) {
+      expect(parseConfig({ overrides: { auth: 'none', host } }).config.auth).toBe('none');
+    }
+  });
+
+  it.each(['ftp://keys.example/jwks.json', 'file:///etc/jwks.json', 'keys.example/jwks.json', '//keys.example/jwks.json'])(
+    'refuses jwksUrl %s (http(s) only)',
+    (jwksUrl) => {
+      expect(configError({ overrides: { jwksUrl } }).key).toBe('jwksUrl');
+    },
+  );
+
+  it('accepts http and https JWKS URLs', () => {
+    for (const jwksUrl of ['http://127.0.0.1:8080/jwks.json', 'https://keys.example/.well-known/jwks.json']) {
+      expect(parseConfig({ overrides: { jwksUrl } }).config.jwksUrl).toBe(jwksUrl);
+    }
+  });
+
+  it('bounds jwtClockToleranceS and maxTokenBytes', () => {
+    expect(configError({ overrides: { jwtClockToleranceS: 301 } }).key).toBe('jwtClockToleranceS');
+    expect(configError({ overrides: { jwtClockToleranceS: -1 } }).key).toBe('jwtClockToleranceS');
+    expect(configError({ overrides: { maxTokenBytes: 255 } }).key).toBe('maxTokenBytes');
+  });
+});
