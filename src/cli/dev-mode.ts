@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { mintToken, secretSigningKey } from '../identity/mint.js';
 
+/** True when nothing to verify tokens with is configured (a private key alone is a misconfiguration, not dev mode). */
 export function needsGeneratedSecret(config: Config): boolean {
-  return config.auth === 'jwt' && [config.jwtSecret, config.jwtPublicKeyFile, config.jwksFile, config.jwksUrl].every((k) => k === undefined);
+  const sources = [config.jwtSecret, config.jwtPublicKeyFile, config.jwksFile, config.jwksUrl, config.jwtPrivateKeyFile];
+  return config.auth === 'jwt' && sources.every((k) => k === undefined);
 }
 
 export function generateSecret(): string {
@@ -16,7 +18,7 @@ export function generateSecret(): string {
 }
 
 /** The banner printed after the server listens. */
-export async function devBanner(config: Config, url: string): Promise<string> {
+export async function devBanner(config: Config, url: string, telemetryUrl: string): Promise<string> {
   const signing = secretSigningKey(config.jwtSecret!);
   const opts = { ttlS: 24 * 3600, issuer: config.jwtIssuer, audience: config.jwtAudience };
   const all = { publish: ['*'], subscribe: ['*'], history: ['*'] };
@@ -32,7 +34,7 @@ export async function devBanner(config: Config, url: string): Promise<string> {
     `  ai-agent agent-1: ${agent}`,
     `  admin dashboard: ${admin}`,
     `Connect: ${url}/?token=${human}`,
-    `Telemetry: ${url}/telemetry?token=${admin}`,
+    `Telemetry: ${telemetryUrl}?token=${admin}`,
     'Mint more with the same secret: ARQON_JWT_SECRET=… npm run token -- --sub bob --type human',
     '',
   ].join('\n');

@@ -56,7 +56,7 @@ async function main(): Promise<number> {
     `ArqonBus ${server.bus.version} listening on ${info.url}\n` +
       `  telemetry: ${info.telemetryUrl}\n  health:    ${http}/health\n  metrics:   ${http}/metrics\n`,
   );
-  if (generated) process.stdout.write((await devBanner(config, info.url)) + '\n');
+  if (generated) process.stdout.write((await devBanner(config, info.url, info.telemetryUrl)) + '\n');
 
   return new Promise<number>((resolve) => {
     let stopping = false;

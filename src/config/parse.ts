@@ -196,6 +196,18 @@ function checkAuth(config: Config, from: (key: ConfigKey) => string): void {
   if (config.jwksUrl !== undefined && !/^https?:\/\//.test(config.jwksUrl)) {
     throw new ConfigError('jwksUrl', `invalid jwksUrl from ${from('jwksUrl')}: expected an http(s) URL`);
   }
+  // Keys fetched over plain http could be swapped by anyone on the path, unless it stays on this machine.
+  if (config.jwksUrl?.startsWith('http://') && !config.allowInsecure) {
+    let host = '';
+    try {
+      host = new URL(config.jwksUrl).hostname.replace(/^\[|\]$/g, '');
+    } catch {
+      // Reported by the key loader with the offending key.
+    }
+    if (!LOOPBACK.test(host)) {
+      throw new ConfigError('jwksUrl', `refusing plain-http jwksUrl ${config.jwksUrl} (from ${from('jwksUrl')}) to a non-loopback host: use https or --allow-insecure`);
+    }
+  }
   if (config.auth === 'none' && !LOOPBACK.test(config.host) && !config.allowInsecure) {
     throw new ConfigError(
       'auth',

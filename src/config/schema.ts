@@ -110,7 +110,7 @@ export const CONFIG_SCHEMA = {
   },
   jwtSecret: {
     kind: 'optional-string', flag: 'jwt-secret', env: 'ARQON_JWT_SECRET', default: undefined,
-    doc: 'HMAC secret (at least 32 characters) for HS256/384/512 tokens. With no key configured at all, a random one is generated per run.',
+    doc: 'HMAC secret (at least 32 characters) for HS256/384/512 tokens. With no key configured at all, the CLI generates a random one per run.',
   },
   jwtPublicKeyFile: {
     kind: 'optional-string', flag: 'jwt-public-key-file', env: 'ARQON_JWT_PUBLIC_KEY_FILE', default: undefined,
@@ -167,6 +167,18 @@ export const CONFIG_SCHEMA = {
   rateLimitBurst: {
     kind: 'int', flag: 'rate-limit-burst', env: 'ARQON_RATE_LIMIT_BURST', default: 2000, min: 1, max: 1_000_000,
     doc: 'Default token bucket size (frames a connection may send at once).',
+  },
+  tenantMaxChannels: {
+    kind: 'int', flag: 'tenant-max-channels', env: 'ARQON_TENANT_MAX_CHANNELS', default: 10_000, min: 1, max: 10_000_000,
+    doc: 'Default number of channels a tenant may have (CHANNEL_LIMIT when creating beyond).',
+  },
+  maxTelemetryObservers: {
+    kind: 'int', flag: 'max-telemetry-observers', env: 'ARQON_MAX_TELEMETRY_OBSERVERS', default: 64, min: 1, max: 10_000,
+    doc: 'Concurrent telemetry stream observers; further ones are refused with HTTP 503 MAX_CONNECTIONS.',
+  },
+  jwksCooldownS: {
+    kind: 'int', flag: 'jwks-cooldown-s', env: 'ARQON_JWKS_COOLDOWN_S', default: 30, min: 0, max: 3600,
+    doc: 'Minimum seconds between two JWKS URL fetches (a token with an unknown kid triggers a refetch).',
   },
   maxChannelsPerConnection: {
     kind: 'int', flag: 'max-channels-per-connection', env: 'ARQON_MAX_CHANNELS_PER_CONNECTION', default: 100, min: 1, max: 100_000,

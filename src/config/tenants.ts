@@ -10,6 +10,8 @@ export interface TenantLimits {
   readonly rateLimitBurst: number;
   readonly maxChannelsPerConnection: number;
   readonly maxPayloadBytes: number;
+  /** Channels the tenant may have at once. */
+  readonly maxChannels: number;
 }
 
 export type TenantOverrides = Readonly<Record<string, Partial<TenantLimits>>>;
@@ -20,7 +22,10 @@ const LIMIT_KEYS: ReadonlyArray<keyof TenantLimits> = [
   'rateLimitBurst',
   'maxChannelsPerConnection',
   'maxPayloadBytes',
+  'maxChannels',
 ];
+
+const TENANT_RE = /^[A-Za-z0-9_.@+-]{1,128}$/;
 
 /** Validates the `tenants` object; returns a frozen copy or an error message naming the offending path. */
 export function parseTenantOverrides(value: unknown): TenantOverrides | string {
@@ -28,6 +33,7 @@ export function parseTenantOverrides(value: unknown): TenantOverrides | string {
   if (typeof value !== 'object' || Array.isArray(value)) return 'tenants must be an object of tenant id → limits';
   const out: Record<string, Partial<TenantLimits>> = {};
   for (const [tenant, limits] of Object.entries(value)) {
+    if (!TENANT_RE.test(tenant)) return `tenants.${tenant}: tenant ids are 1-128 characters of A-Z a-z 0-9 _ . @ + -`;
     if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) return `tenants.${tenant} must be an object`;
     const entry: Record<string, number> = {};
     for (const [k, v] of Object.entries(limits)) {

@@ -22,6 +22,8 @@ export interface BusContext {
   readonly authenticator: Authenticator;
   /** Limits in force for a tenant (its overrides over the server defaults). */
   tenantLimits(tenant: string): TenantLimits;
+  /** The clock token checks use (ms since the epoch); injectable for tests. */
+  readonly clock: () => number;
   readonly startedAt: Date;
   readonly version: string;
 }

@@ -52,7 +52,9 @@ export function profileFromQuery(url: URL): ClientProfile {
 export function refuseUpgrade(socket: Duplex, err: HandshakeError): void {
   const body = JSON.stringify({ error: err.message, error_code: err.code });
   const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[err.status] ?? 'Error';
+  // RFC 6750: a 401 names the scheme and the reason.
+  const challenge = err.status === 401 ? `WWW-Authenticate: Bearer error="invalid_token", error_description="${err.code}"\r\n` : '';
   socket.end(
-    `HTTP/1.1 ${err.status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${err.status} ${reason}\r\nConnection: close\r\n${challenge}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

@@ -29,7 +29,7 @@ import { encodeEnvelope } from './codec-json.js';
 import { Connection, type ClientProfile, type ConnectionHooks } from './connection.js';
 import type { BusContext } from './context.js';
 import { UpgradeHandler } from './upgrade.js';
-import { clearExpiry, scheduleExpiry } from './token-lifetime.js';
+import { armAt, clearExpiry, scheduleTokenExpiry } from './token-lifetime.js';
 import { Heartbeat } from './heartbeat.js';
 import { createHttpHandler, type HealthState } from './http.js';
 import { SessionHandler } from './session.js';
@@ -46,6 +46,7 @@ export class ArqonServer {
   private readonly http: Server;
   private telemetryHttp: Server | undefined;
   private readonly upgrades: UpgradeHandler;
+  private readonly maxHeaderSize: number;
   private readonly session: SessionHandler;
   private readonly heartbeat: Heartbeat;
   private readonly hooks: ConnectionHooks;
@@ -71,11 +72,12 @@ export class ArqonServer {
       rateLimitBurst: config.rateLimitBurst,
       maxChannelsPerConnection: config.maxChannelsPerConnection,
       maxPayloadBytes: config.maxPayloadBytes,
+      maxChannels: config.tenantMaxChannels,
     };
     const tenantLimits = (tenant: string): TenantLimits => resolveTenantLimits(serverLimits, config.tenants, tenant);
     this.bus = {
       config, channels, clients, topic, store, metrics, telemetry, logger, authenticator, tenantLimits,
-      startedAt: new Date(), version: VERSION,
+      clock: options.clock ?? Date.now, startedAt: new Date(), version: VERSION,
     };
     this.session = new SessionHandler(this.bus, [topic]);
     this.hooks = {
@@ -111,10 +113,12 @@ export class ArqonServer {
     });
 
     const handler = createHttpHandler(this.bus, () => this.health());
+    // Room for an Authorization header of maxTokenBytes beside the usual headers (Node's default is 16 KiB).
+    const maxHeaderSize = (this.maxHeaderSize = Math.max(16 * 1024, config.maxTokenBytes + 8 * 1024));
     this.http =
       config.tlsCert !== undefined && config.tlsKey !== undefined
-        ? createHttpsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }, handler)
-        : createHttpServer(handler);
+        ? createHttpsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), maxHeaderSize }, handler)
+        : createHttpServer({ maxHeaderSize }, handler);
     const where = config.telemetryPort === undefined ? 'main+telemetry' : 'main';
     this.http.on('upgrade', (req, socket, head) => this.upgrades.handle(req, socket, head, where));
   }
@@ -124,7 +128,7 @@ export class ArqonServer {
     await listenOn(this.http, this.config.port, this.config.host);
     let telemetryUrl = `${this.url}/telemetry`;
     if (this.config.telemetryPort !== undefined) {
-      const t = createHttpServer((_req, res) => res.writeHead(426).end('telemetry stream: connect with a WebSocket'));
+      const t = createHttpServer({ maxHeaderSize: this.maxHeaderSize }, (_req, res) => res.writeHead(426).end('telemetry stream: connect with a WebSocket'));
       t.on('upgrade', (req, socket, head) => this.upgrades.handle(req, socket, head, 'telemetry-port'));
       try {
         await listenOn(t, this.config.telemetryPort, this.config.host);
@@ -156,6 +160,14 @@ export class ArqonServer {
   private onTelemetry(ws: WebSocket, identity: Identity): void {
     this.bus.telemetry.attach(ws, identity.anonymous || identity.admin ? null : identity.tenant);
     ws.send(encodeEnvelope(systemEnvelope({ event: 'welcome', stream: 'telemetry', server_version: VERSION })));
+    // Observers cannot refresh: their stream ends when the token does (plus the verifier's tolerance).
+    if (identity.expiresAt !== null) {
+      const holder: { expiryTimer: NodeJS.Timeout | undefined } = { expiryTimer: undefined };
+      armAt(holder, identity.expiresAt + this.config.jwtClockToleranceS * 1000, this.bus.clock, () =>
+        ws.close(CLOSE_CODES.TOKEN_EXPIRED.code, CLOSE_CODES.TOKEN_EXPIRED.message),
+      );
+      ws.once('close', () => clearTimeout(holder.expiryTimer));
+    }
   }
 
   private onConnection(ws: WebSocket, identity: Identity, profile: ClientProfile): void {
@@ -172,7 +184,7 @@ export class ArqonServer {
     clients.add(conn);
     metrics.connections.set(clients.size);
     telemetry.counters.connects++;
-    scheduleExpiry(conn, config.tokenExpiryWarningS * 1000);
+    scheduleTokenExpiry(this.bus, conn);
 
     ws.on('message', (data: Buffer, isBinary) => this.session.onFrame(conn, data, isBinary));
     ws.on('pong', () => {

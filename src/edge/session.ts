@@ -45,11 +45,14 @@ export class SessionHandler {
     const retryAfterMs = conn.rate.take(now);
     if (retryAfterMs > 0) {
       const err = new ArqonError('RATE_LIMITED', `more than ${conn.limits.rateLimitPerSecond} frames per second`, { retry_after_ms: retryAfterMs });
+      // The id is worth a parse only for small frames; a large one is answered with request_id null.
       let requestId: string | null = null;
-      try {
-        requestId = peekRequestId(decodeFrame(data, isBinary));
-      } catch {
-        // No usable id; the error still goes out with request_id null.
+      if (data.length <= 4096) {
+        try {
+          requestId = peekRequestId(decodeFrame(data, isBinary));
+        } catch {
+          // No usable id; the error still goes out with request_id null.
+        }
       }
       this.reject(conn, err, requestId);
       return;

@@ -1,7 +1,8 @@
 /**
  * The HTTP upgrade, in a fixed order: shutting down? → path → server
- * connection limit → authentication → server connection limit again →
- * tenant connection limit → accept.
+ * connection limit → query parameters (400) → authentication (401/503) →
+ * server connection limit again → telemetry role (403) and observer limit,
+ * or tenant connection limit → accept.
  * Every refusal is an HTTP status with a JSON body; no socket object exists
  * for a refused client.
  */
@@ -34,12 +35,17 @@ export class UpgradeHandler {
   handle(req: IncomingMessage, socket: Duplex, head: Buffer, where: 'main' | 'main+telemetry' | 'telemetry-port'): void {
     socket.on('error', () => socket.destroy());
     this.accept(req, socket, head, where).catch((err: unknown) => {
-      if (err instanceof HandshakeError) refuseUpgrade(socket, err);
-      else if (err instanceof AuthError) refuseUpgrade(socket, new HandshakeError(err.status, err.code, err.message));
+      let refusal: HandshakeError;
+      if (err instanceof HandshakeError) refusal = err;
+      else if (err instanceof AuthError) refusal = new HandshakeError(err.status, err.code, err.message);
       else {
         this.bus.logger.error('upgrade failed', { error: String((err as Error)?.stack ?? err) });
-        refuseUpgrade(socket, new HandshakeError(500, 'INTERNAL_ERROR', 'internal server error'));
+        refusal = new HandshakeError(500, 'INTERNAL_ERROR', 'internal server error');
       }
+      // Operators see refusals: a metric by code and a debug line (never the token itself).
+      this.bus.metrics.upgradeRefusals.labels(refusal.code).inc();
+      this.bus.logger.debug('upgrade refused', { status: refusal.status, error_code: refusal.code, remote: req.socket.remoteAddress });
+      refuseUpgrade(socket, refusal);
     });
   }
 
@@ -65,6 +71,9 @@ export class UpgradeHandler {
       // Admins watch every tenant; dashboards their own; under --auth none anyone local may watch.
       if (!identity.anonymous && !identity.admin && identity.clientType !== 'dashboard') {
         throw new HandshakeError(403, 'TELEMETRY_FORBIDDEN', 'the telemetry stream is for admin and dashboard identities');
+      }
+      if (this.bus.telemetry.observerCount >= config.maxTelemetryObservers) {
+        throw new HandshakeError(503, 'MAX_CONNECTIONS', 'the telemetry stream is at its observer limit');
       }
       this.targets.telemetry.handleUpgrade(req, socket, head, (ws) => this.targets.onTelemetry(ws, identity));
       return;

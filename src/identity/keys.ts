@@ -56,7 +56,7 @@ export function loadVerificationKeys(config: Config): VerificationKeys | undefin
     } catch {
       throw new KeyConfigError('jwksUrl', `jwksUrl ${config.jwksUrl} is not a valid URL`);
     }
-    const key = createRemoteJWKSet(url, { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+    const key = createRemoteJWKSet(url, { timeoutDuration: 5000, cooldownDuration: config.jwksCooldownS * 1000, cacheMaxAge: 600_000 });
     loaded = { kind: 'jwks-url', key, capable: ASYMMETRIC_ALGORITHMS };
   }
   if (loaded === undefined) return undefined;
@@ -80,8 +80,9 @@ function readKey(path: string): KeyObject {
 function algorithmsForKey(key: KeyObject, path: string): readonly string[] {
   switch (key.asymmetricKeyType) {
     case 'rsa':
-    case 'rsa-pss':
       return RSA_ALGORITHMS;
+    case 'rsa-pss':
+      return RSA_ALGORITHMS.filter((a) => a.startsWith('PS'));
     case 'ec': {
       const alg = EC_ALGORITHMS[key.asymmetricKeyDetails?.namedCurve ?? ''];
       if (alg === undefined) throw new KeyConfigError('jwtPublicKeyFile', `${path}: unsupported EC curve`);

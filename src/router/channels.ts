@@ -75,6 +75,11 @@ export class ChannelRegistry {
     return [...t.byKey.values()];
   }
 
+  /** Channels in one tenant. O(1). */
+  tenantSize(tenant: string): number {
+    return this.tenants.get(tenant)?.byKey.size ?? 0;
+  }
+
   roomCount(tenant: string): number {
     return this.tenants.get(tenant)?.rooms.size ?? 0;
   }

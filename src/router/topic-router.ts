@@ -112,10 +112,25 @@ export class TopicRouter implements Router {
     return { delivered, unknown };
   }
 
+  /** Gets or creates a channel in the connection's tenant, within the tenant's channel limit. */
+  ensureChannel(conn: Connection, room: string, name: string): { channel: Channel; created: boolean } {
+    const { channels } = this.deps;
+    const existing = channels.get(conn.tenant, room, name);
+    if (existing !== undefined) return { channel: existing, created: false };
+    if (channels.tenantSize(conn.tenant) >= conn.limits.maxChannels) {
+      throw new ArqonError('CHANNEL_LIMIT', `tenant ${conn.tenant} already has ${conn.limits.maxChannels} channels`, {
+        max_channels: conn.limits.maxChannels,
+        scope: 'tenant',
+      });
+    }
+    const result = channels.ensure(conn.tenant, room, name, conn.clientId);
+    this.deps.metrics.channels.set(channels.size);
+    return result;
+  }
+
   /** Joins (creating the channel on first use). Returns the channel and whether the member is new. */
   join(conn: Connection, room: string, name: string): { channel: Channel; joined: boolean; created: boolean } {
-    const { channel, created } = this.deps.channels.ensure(conn.tenant, room, name, conn.clientId);
-    if (created) this.deps.metrics.channels.set(this.deps.channels.size);
+    const { channel, created } = this.ensureChannel(conn, room, name);
     if (channel.members.has(conn)) return { channel, joined: false, created };
     this.presence(channel, 'member_joined', conn);
     channel.members.add(conn);

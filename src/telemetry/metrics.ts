@@ -16,6 +16,7 @@ export class BusMetrics {
   readonly slowConsumerDisconnects: Counter;
   readonly heartbeatTimeouts: Counter;
   readonly protocolErrors: Counter<'code'>;
+  readonly upgradeRefusals: Counter<'code'>;
   readonly commandDuration: Histogram<'command' | 'status'>;
   private readonly inByType: Map<MessageType, Counter.Internal>;
   private readonly outByType: Map<MessageType, Counter.Internal>;
@@ -44,6 +45,10 @@ export class BusMetrics {
     });
     this.protocolErrors = new Counter({
       name: 'arqon_errors_total', help: 'Errors reported to clients (error envelopes and failed command responses), by error_code.', labelNames: ['code'], registers,
+    });
+    this.upgradeRefusals = new Counter({
+      name: 'arqon_upgrade_refusals_total', help: 'WebSocket upgrades refused before a socket existed, by error_code.',
+      labelNames: ['code'], registers,
     });
     this.commandDuration = new Histogram({
       name: 'arqon_command_duration_seconds', help: 'Command handling latency.', labelNames: ['command', 'status'],

@@ -7,7 +7,10 @@
  * the connection starts before that point; `exp` has 1 s granularity. So the
  * short-lived tokens here expire on the first whole second at least 1.5 s
  * away: the warning comes 0.5-1.5 s after minting (time enough to connect),
- * expiry 1 s later. The slow tests run concurrently to keep the file short.
+ * expiry 1 s later. The servers run with jwtClockToleranceS 0, so the close
+ * comes at `exp` itself (the default tolerance would add 5 s of grace; see
+ * test/identity/lifetime.int.test.ts). The slow tests run concurrently to keep
+ * the file short.
  */
 import { describe, it, type TestContext } from 'vitest';
 import {
@@ -63,7 +66,7 @@ function fixture({ onTestFinished }: TestContext): {
   });
   return {
     async server(overrides = {}) {
-      const s = await startServer({ auth: 'jwt', jwtSecret: SECRET, tokenExpiryWarningS: 1, ...overrides });
+      const s = await startServer({ auth: 'jwt', jwtSecret: SECRET, tokenExpiryWarningS: 1, jwtClockToleranceS: 0, ...overrides });
       cleanups.push(() => s.close());
       return s;
     },

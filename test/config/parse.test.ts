@@ -215,6 +215,59 @@ describe('parseConfig', () => {
   });
 });
 
+describe('limits added with tenancy', () => {
+  it('tenantMaxChannels and maxTelemetryObservers: defaults, flags, environment and bounds', () => {
+    expect(parseConfig().config).toMatchObject({ tenantMaxChannels: 10_000, maxTelemetryObservers: 64 });
+    expect(parseConfig({ argv: ['--tenant-max-channels', '3', '--max-telemetry-observers=2'] }).config).toMatchObject({
+      tenantMaxChannels: 3,
+      maxTelemetryObservers: 2,
+    });
+    expect(parseConfig({ env: { ARQON_TENANT_MAX_CHANNELS: '7', ARQON_MAX_TELEMETRY_OBSERVERS: '9' } }).config).toMatchObject({
+      tenantMaxChannels: 7,
+      maxTelemetryObservers: 9,
+    });
+    expect(configError(() => parseConfig({ argv: ['--tenant-max-channels', '0'] })).key).toBe('tenantMaxChannels');
+    expect(configError(() => parseConfig({ env: { ARQON_MAX_TELEMETRY_OBSERVERS: '0' } })).key).toBe('maxTelemetryObservers');
+    expect(configError(() => parseConfig({ overrides: { maxTelemetryObservers: 10_001 } })).key).toBe('maxTelemetryObservers');
+  });
+});
+
+describe('tenants', () => {
+  it('accepts maxChannels beside the other tenant limits, from the config file', () => {
+    const file = configFile({ tenants: { acme: { maxChannels: 5, maxConnections: 2 }, 'team_1.eu@x+y-z': { maxChannels: 1 } } });
+    const { tenants } = parseConfig({ argv: ['--config', file] }).config;
+    expect(tenants).toEqual({ acme: { maxChannels: 5, maxConnections: 2 }, 'team_1.eu@x+y-z': { maxChannels: 1 } });
+    expect(Object.isFrozen(tenants)).toBe(true);
+    expect(Object.isFrozen(tenants['acme'])).toBe(true);
+  });
+
+  it.each([
+    ['a space', 'acme corp'],
+    ['a colon', 'acme:eu'],
+    ['a slash', 'acme/eu'],
+    ['the empty string', ''],
+    ['129 characters', 'a'.repeat(129)],
+  ])('refuses a tenant id with %s, naming tenants and the rule', (_what, tenant) => {
+    const file = configFile({ tenants: { [tenant]: { maxChannels: 1 } } });
+    const err = configError(() => parseConfig({ argv: ['--config', file] }));
+    expect(err.key).toBe('tenants');
+    expect(err.message).toContain(file);
+    expect(err.message).toContain(`tenants.${tenant}:`);
+    expect(err.message).toMatch(/1-128 characters/);
+  });
+
+  it('accepts a 128-character tenant id', () => {
+    const tenant = 'a'.repeat(128);
+    expect(parseConfig({ overrides: { tenants: { [tenant]: { maxChannels: 1 } } } }).config.tenants[tenant]).toEqual({ maxChannels: 1 });
+  });
+
+  it('refuses a non-positive maxChannels and names the path', () => {
+    const err = configError(() => parseConfig({ overrides: { tenants: { acme: { maxChannels: 0 } } } }));
+    expect(err.key).toBe('tenants');
+    expect(err.message).toContain('tenants.acme.maxChannels');
+  });
+});
+
 describe('helpText', () => {
   it('lists every flag and environment variable with its default', () => {
     const text = helpText();

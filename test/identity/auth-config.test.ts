@@ -64,10 +64,43 @@ describe('checkAuth', () => {
     },
   );
 
-  it('accepts http and https JWKS URLs', () => {
-    for (const jwksUrl of ['http://127.0.0.1:8080/jwks.json', 'https://keys.example/.well-known/jwks.json']) {
-      expect(parseConfig({ overrides: { jwksUrl } }).config.jwksUrl).toBe(jwksUrl);
-    }
+  it('accepts https JWKS URLs, and plain-http ones to a loopback host', () => {
+    const urls = [
+      'https://keys.example/.well-known/jwks.json',
+      'https://10.0.0.5/jwks.json',
+      'http://127.0.0.1:8080/jwks.json',
+      'http://127.9.8.7/jwks.json',
+      'http://localhost:8080/jwks.json',
+      'http://[::1]:8080/jwks.json',
+    ];
+    for (const jwksUrl of urls) expect(parseConfig({ overrides: { jwksUrl } }).config.jwksUrl, jwksUrl).toBe(jwksUrl);
+  });
+
+  it.each([
+    'http://keys.example/jwks.json',
+    'http://10.0.0.5:8080/jwks.json',
+    'http://localhost.keys.example/jwks.json',
+    'http://127.0.0.1.nip.io/jwks.json',
+    'http://[::2]/jwks.json',
+    'http://',
+  ])('refuses plain-http jwksUrl %s to a non-loopback host, naming jwksUrl, its source and the way out', (jwksUrl) => {
+    const err = configError({ argv: ['--jwks-url', jwksUrl] });
+    expect(err.key).toBe('jwksUrl');
+    expect(err.message).toContain('--jwks-url');
+    expect(err.message).toContain('--allow-insecure');
+  });
+
+  it('accepts a plain-http jwksUrl to any host with allowInsecure', () => {
+    const { config } = parseConfig({ env: { ARQON_JWKS_URL: 'http://keys.example/jwks.json', ARQON_ALLOW_INSECURE: 'true' } });
+    expect(config).toMatchObject({ jwksUrl: 'http://keys.example/jwks.json', allowInsecure: true });
+  });
+
+  it('jwksCooldownS defaults to 30 s and is read from the flag and the environment within 0..3600', () => {
+    expect(parseConfig({}).config.jwksCooldownS).toBe(30);
+    expect(parseConfig({ argv: ['--jwks-cooldown-s', '0'] }).config.jwksCooldownS).toBe(0);
+    expect(parseConfig({ env: { ARQON_JWKS_COOLDOWN_S: '120' } }).config.jwksCooldownS).toBe(120);
+    expect(configError({ overrides: { jwksCooldownS: 3601 } }).key).toBe('jwksCooldownS');
+    expect(configError({ argv: ['--jwks-cooldown-s', '-1'] }).key).toBe('jwksCooldownS');
   });
 
   it('bounds jwtClockToleranceS and maxTokenBytes', () => {

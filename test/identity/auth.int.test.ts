@@ -3,6 +3,8 @@
  * token is refused with 401 and a JSON body {error, error_code} before any
  * socket exists, over both transports (Authorization: Bearer and ?token=);
  * the injected clock drives tolerance; claims become the connection's identity.
+ * What else a refusal carries, large tokens and the JWKS URL cooldown are in
+ * upgrade.int.test.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/protocol/envelope.js';
@@ -13,6 +15,8 @@ import {
   AUDIENCE,
   claims,
   closeOutcome,
+  expectOpen,
+  expectRefused,
   forgedCases,
   ISSUER,
   KeyDir,
@@ -44,19 +48,6 @@ async function tryUpgrade(...args: Parameters<typeof attempt>): Promise<UpgradeO
   const outcome = await attempt(...args);
   outcomes.push(outcome);
   return outcome;
-}
-
-function expectRefused(outcome: UpgradeOutcome, status: number, code: string): void {
-  if (outcome.kind === 'open') throw new Error(`the upgrade was accepted (welcome ${JSON.stringify(outcome.welcome.payload)})`);
-  expect(outcome.status).toBe(status);
-  expect(outcome.body['error_code']).toBe(code);
-  expect(typeof outcome.body['error']).toBe('string');
-  expect(Object.keys(outcome.body).sort()).toEqual(['error', 'error_code']);
-}
-
-function expectOpen(outcome: UpgradeOutcome): Envelope {
-  if (outcome.kind === 'refused') throw new Error(`refused: ${outcome.status} ${JSON.stringify(outcome.body)}`);
-  return outcome.welcome;
 }
 
 afterEach(async () => {
@@ -200,6 +191,31 @@ describe('claims → connection', () => {
     const welcome = expectOpen(outcome);
     expect(welcome.payload).toMatchObject({ client_id: 'hdr', tenant: 'acme' });
     expect(welcome.payload['client']).toMatchObject({ client_type: 'dashboard' });
+  });
+
+  it('two connections of one sub reusing an event id: the second event is dropped without an error (dedupe by sub + id)', async () => {
+    const tenant = 'replicas';
+    const all = { publish: ['*'], subscribe: ['*'], history: ['*'] };
+    const a = (await connect(await token('replica', { tenant, permissions: all }))).client;
+    const b = (await connect(await token('replica', { tenant, permissions: all }))).client;
+    const reader = (await connect(await token('reader', { tenant, permissions: all }))).client;
+    for (const c of [a, b, reader]) await c.ok('join_channel', { room: 'ops', channel: 'feed' });
+
+    a.send({ type: 'event', id: 'm-1', room: 'ops', channel: 'feed', payload: { by: 'a' } });
+    await a.barrier();
+    b.send({ type: 'event', id: 'm-1', room: 'ops', channel: 'feed', payload: { by: 'b' } });
+    b.send({ type: 'event', id: 'm-2', room: 'ops', channel: 'feed', payload: { by: 'b' } });
+    await reader.next((e) => e.type === 'event' && e.id === 'm-2');
+    await b.barrier();
+
+    const seen = reader.received.filter((e) => e.type === 'event').map((e) => [e.id, e.payload]);
+    expect(seen).toEqual([['m-1', { by: 'a' }]]); // m-2 was taken by next(); b's m-1 never came
+    expect(b.received.filter((e) => e.type === 'error')).toEqual([]);
+    const stored = (await reader.ok<{ messages: Envelope[] }>('history', { room: 'ops', channel: 'feed' })).messages;
+    expect(stored.map((m) => [m.id, m.from, m.payload])).toEqual([
+      ['m-1', 'replica', { by: 'a' }],
+      ['m-2', 'replica', { by: 'b' }],
+    ]);
   });
 
   it('two connections with the same sub both receive a private message to that sub, each with its own connection_id', async () => {

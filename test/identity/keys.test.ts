@@ -4,7 +4,7 @@ import { parseConfig } from '../../src/config/parse.js';
 import type { ConfigKey } from '../../src/config/schema.js';
 import { createAuthenticator } from '../../src/identity/index.js';
 import { KeyConfigError, loadVerificationKeys, type VerificationKeys } from '../../src/identity/keys.js';
-import { ecPair, ed25519Pair, KeyDir, publicJwk, rsaPair, SECRET } from './tokens.fixtures.js';
+import { ecPair, ed25519Pair, KeyDir, publicJwk, rsaPair, rsaPssPair, SECRET } from './tokens.fixtures.js';
 
 const dir = new KeyDir();
 afterAll(() => dir.dispose());
@@ -13,6 +13,7 @@ const rsa = rsaPair();
 const files = {
   rsa: dir.write('rsa.pem', rsa.publicPem),
   rsaPrivate: dir.write('rsa-private.pem', rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
+  rsaPss: dir.write('rsa-pss.pem', rsaPssPair().publicPem),
   p256: dir.write('p256.pem', ecPair('P-256').publicPem),
   p384: dir.write('p384.pem', ecPair('P-384').publicPem),
   secp256k1: dir.write('k1.pem', ecPair('secp256k1').publicPem),
@@ -51,6 +52,12 @@ describe('default allow-lists by key type', () => {
     const keys = load({ jwtPublicKeyFile: files.rsa });
     expect(keys.kind).toBe('public-key');
     expect([...keys.algorithms].sort()).toEqual(['PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512']);
+  });
+
+  it('RSA-PSS public key → PS* only (an RSASSA-PSS key cannot verify PKCS#1 v1.5 RS* signatures)', () => {
+    const keys = load({ jwtPublicKeyFile: files.rsaPss });
+    expect(keys.kind).toBe('public-key');
+    expect([...keys.algorithms].sort()).toEqual(['PS256', 'PS384', 'PS512']);
   });
 
   it('a PEM private key given as the public key verifies with its public half (RSA list)', () => {
@@ -99,6 +106,7 @@ describe('--jwt-algorithms', () => {
   it.each([
     ['an RSA algorithm for a secret', { jwtSecret: SECRET, jwtAlgorithms: 'RS256' }],
     ['HS256 for an RSA key (key confusion)', { jwtPublicKeyFile: files.rsa, jwtAlgorithms: 'HS256' }],
+    ['RS256 for an RSA-PSS key', { jwtPublicKeyFile: files.rsaPss, jwtAlgorithms: 'RS256' }],
     ['ES384 for a P-256 key', { jwtPublicKeyFile: files.p256, jwtAlgorithms: 'ES384' }],
     ['RS256 for an Ed25519 key', { jwtPublicKeyFile: files.ed25519, jwtAlgorithms: 'RS256' }],
     ['HS256 for a JWKS URL', { jwksUrl: 'https://keys.example/jwks.json', jwtAlgorithms: 'HS256' }],
@@ -122,7 +130,8 @@ describe('unusable key material → KeyConfigError naming the key', () => {
     ['a missing JWKS file', { jwksFile: files.missing }, 'jwksFile'],
     ['a JWKS file that is not JSON', { jwksFile: files.notJson }, 'jwksFile'],
     ['a JWKS file without keys', { jwksFile: files.notASet }, 'jwksFile'],
-    ['a JWKS URL that is not a URL', { jwksUrl: 'http://' }, 'jwksUrl'],
+    // allowInsecure gets an unparseable plain-http URL past the config check (which refuses it too) to the loader.
+    ['a JWKS URL that is not a URL', { jwksUrl: 'http://', allowInsecure: true }, 'jwksUrl'],
   ])('%s', (_what, overrides, key) => {
     expect(keyError(overrides).key).toBe(key);
   });

@@ -4,6 +4,10 @@
  * one-second granularity, so tokens here expire 2-3 s out; everything else
  * waits on events (the warning, a close, a command response), never a sleep.
  * The tests run concurrently against one server, each with its own subs.
+ *
+ * That server has jwtClockToleranceS 0, so the close comes at `exp` itself;
+ * the grace the default tolerance adds is tested on its own server, with an
+ * injected clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_CODES } from '../../src/protocol/codes.js';
@@ -16,7 +20,7 @@ let srv: TestServer;
 const clients: RawClient[] = [];
 
 beforeAll(async () => {
-  srv = await startServer({ auth: 'jwt', jwtSecret: SECRET, tokenExpiryWarningS: 1 });
+  srv = await startServer({ auth: 'jwt', jwtSecret: SECRET, tokenExpiryWarningS: 1, jwtClockToleranceS: 0 });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -107,6 +111,57 @@ describe.concurrent('token lifetime', () => {
     expect(at).toBeGreaterThanOrEqual(exp * 1000 - SLACK_MS);
   });
 
+  it('refresh_token with another client_type → AUTH_TOKEN_MISMATCH naming client_type; nothing changes', async () => {
+    const all = { publish: ['*'], subscribe: ['*'], history: ['*'] };
+    const exp = nowS() + 600;
+    const c = await connect(await token('typed', { client_type: 'ai-agent', permissions: all, exp }));
+    const before = await c.ok('whoami');
+    expect(before).toMatchObject({ client_type: 'ai-agent', expires_at: iso(exp) });
+
+    // Another type, and a token without the claim (which means human), are both refused.
+    for (const other of [await token('typed', { client_type: 'service', exp: exp + 600 }), await token('typed', { exp: exp + 600 })]) {
+      const res = await c.command('refresh_token', { token: other });
+      expect(res).toMatchObject({ status: 'error', error_code: 'AUTH_TOKEN_MISMATCH', retryable: false });
+      expect(res['error']).toMatch(/client_type/);
+    }
+    // The sub mismatch's text names client_type among what must stay the same.
+    const bySub = await c.command('refresh_token', { token: await token('not-typed', { client_type: 'ai-agent' }) });
+    expect(bySub).toMatchObject({ error_code: 'AUTH_TOKEN_MISMATCH', error: expect.stringMatching(/sub, tenant and client_type/) });
+    expect(await c.ok('whoami')).toEqual({ ...before, last_activity: expect.any(String) });
+
+    // The same client_type is accepted.
+    const ok = await c.ok('refresh_token', { token: await token('typed', { client_type: 'ai-agent', permissions: all, exp: exp + 600 }) });
+    expect(ok).toMatchObject({ expires_at: iso(exp + 600) });
+  });
+
+  it('refresh_token adopts a new screen_name from the token: channel peers get member_updated; the same or no screen_name changes nothing', async () => {
+    const tenant = 'screen-refresh';
+    const all = { publish: ['*'], subscribe: ['*'], history: ['*'] };
+    const peer = await connect(await token('peer', { tenant, permissions: all }));
+    await peer.ok('join_channel', { room: 'lobby', channel: 'general' });
+    // No screen_name claim: the query parameter names the connection.
+    const { client: c } = await RawClient.connect(srv.url, { token: await token('renamed', { tenant, permissions: all }), screen_name: 'Query' });
+    clients.push(c);
+    await c.ok('join_channel', { room: 'lobby', channel: 'general' });
+    await c.ok('join_channel', { room: 'lobby', channel: 'solo' });
+    await peer.next((e) => e.type === 'system' && e.payload['event'] === 'member_joined');
+
+    await c.ok('refresh_token', { token: await token('renamed', { tenant, permissions: all, screen_name: 'New Name' }) });
+    const updated = await peer.next((e) => e.type === 'system' && e.payload['event'] === 'member_updated');
+    expect(updated).toMatchObject({ room: 'lobby', channel: 'general' });
+    expect(updated.payload['client']).toMatchObject({ client_id: 'renamed', screen_name: 'New Name', client_type: 'human' });
+    expect(await c.ok('whoami')).toMatchObject({ screen_name: 'New Name' });
+
+    // The same name again, then a token without the claim: the name stays, nobody is told.
+    await c.ok('refresh_token', { token: await token('renamed', { tenant, permissions: all, screen_name: 'New Name' }) });
+    await c.ok('refresh_token', { token: await token('renamed', { tenant, permissions: all }) });
+    c.send({ type: 'event', id: 'after-renames', room: 'lobby', channel: 'general', payload: {} });
+    await peer.next((e) => e.type === 'event' && e.id === 'after-renames'); // everything sent before it has arrived
+    expect(peer.received.filter((e) => e.type === 'system' && e.payload['event'] === 'member_updated')).toEqual([]);
+    expect(c.received.filter((e) => e.type === 'system' && e.payload['event'] === 'member_updated')).toEqual([]);
+    expect(await c.ok('whoami')).toMatchObject({ screen_name: 'New Name' });
+  });
+
   it('refresh_token with an unusable token fails with its AUTH_* code and changes nothing', async () => {
     const c = await connect(await token('garbage-refresh'));
     const before = await c.ok('whoami');
@@ -159,5 +214,31 @@ describe.concurrent('token lifetime', () => {
     await c.barrier(); // anything sent to c before it has arrived
     expect(c.received.filter((e) => e.type === 'event' && e.id === 'e-after')).toEqual([]);
     expect(peer.received.filter((e) => e.type === 'event' && e.id === 'e-denied')).toEqual([]);
+  });
+});
+
+describe('clock tolerance on a live connection (injected server clock)', () => {
+  it('a token accepted 3 s after exp (default 5 s tolerance) is not closed at the welcome, and is closed 4003 at exp + 5 s', async ({ onTestFinished }) => {
+    const exp = 1_900_000_000; // seconds, far from the real clock: only the injected one makes the token current
+    let skew = 0;
+    const clock = (): number => Date.now() + skew;
+    const s = await startServer({ auth: 'jwt', jwtSecret: SECRET, tokenExpiryWarningS: 1 }, { clock });
+    onTestFinished(() => s.close());
+    const late = await token('late', { iat: exp - 60, exp });
+    skew = exp * 1000 + 3000 - Date.now(); // the server's now is 3 s past exp
+
+    const { client: c, welcome } = await RawClient.connect(s.url, { token: late });
+    clients.push(c);
+    const closed = c.closed.then((r) => ({ ...r, at: clock() }));
+    expect(welcome.payload['identity']).toMatchObject({ expires_at: iso(exp) });
+    await c.barrier(); // answered after the welcome: the connection was not closed at once
+    expect(c.ws.readyState).toBe(c.ws.OPEN);
+
+    const { code, reason, at } = await closed;
+    expect(code).toBe(4003);
+    expect(reason).toBe(CLOSE_CODES.TOKEN_EXPIRED.message);
+    expect(at).toBeGreaterThanOrEqual(exp * 1000 + 5000 - SLACK_MS);
+    expect(at).toBeLessThan(exp * 1000 + 5000 + 1000);
+    expect(c.received.filter(isExpiring)).toEqual([]); // already past exp when it connected: no warning
   });
 });

@@ -193,6 +193,36 @@ describe('rate limit', () => {
   });
 });
 
+describe('rate limit: the id of a refused frame', () => {
+  /** A ping command frame of exactly `bytes` bytes (padded through an ignored parameter). */
+  function frameOf(id: string, bytes: number): string {
+    const base = JSON.stringify({ type: 'command', id, payload: { command: 'ping', parameters: { pad: '' } } });
+    const frame = base.replace('"pad":""', `"pad":"${'x'.repeat(bytes - base.length)}"`);
+    expect(Buffer.byteLength(frame)).toBe(bytes);
+    return frame;
+  }
+
+  it('is read from frames of up to 4096 bytes; a larger refused frame is answered with request_id null', async () => {
+    await start({ acme: { rateLimitPerSecond: 1, rateLimitBurst: 1 } });
+    const { client: c } = await connect('acme', 'flooder');
+    await c.barrier(); // takes the one token of the burst; the next one is a second away
+    c.send(frameOf('small', 200));
+    c.send(frameOf('at-limit', 4096));
+    c.send(frameOf('over-limit', 4097));
+    c.send(frameOf('huge', 64 * 1024));
+    const errors: Envelope[] = [];
+    for (let i = 0; i < 4; i++) errors.push(await c.next((e) => e.type === 'error'));
+    expect(errors.map((e) => [e.error_code, e.request_id])).toEqual([
+      ['RATE_LIMITED', 'small'],
+      ['RATE_LIMITED', 'at-limit'],
+      ['RATE_LIMITED', null],
+      ['RATE_LIMITED', null],
+    ]);
+    expect(c.received.filter((e) => e.type === 'command_response')).toEqual([]);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
 describe('maxChannelsPerConnection', () => {
   it('refuses the join past the limit with CHANNEL_LIMIT; rejoining a joined channel does not count', async () => {
     await start({ acme: { maxChannelsPerConnection: 2 } });
@@ -202,7 +232,7 @@ describe('maxChannelsPerConnection', () => {
     expect(await c.ok('join_channel', { room: 'r', channel: 'one' })).toMatchObject({ joined: false });
 
     const refused = await c.command('join_channel', { room: 'r', channel: 'three' });
-    expect(refused).toMatchObject({ status: 'error', error_code: 'CHANNEL_LIMIT', details: { max_channels: 2 } });
+    expect(refused).toMatchObject({ status: 'error', error_code: 'CHANNEL_LIMIT', details: { max_channels: 2, scope: 'connection' } });
     expect(await c.ok('list_channels', { room: 'r' })).toMatchObject({ count: 2 }); // the refused join created nothing
     expect(await c.ok('whoami')).toMatchObject({ channels: ['r:one', 'r:two'] });
 
@@ -212,6 +242,57 @@ describe('maxChannelsPerConnection', () => {
     // Another tenant keeps the default.
     const { client: g } = await connect('globex', 'joiner');
     for (const ch of ['one', 'two', 'three']) await g.ok('join_channel', { room: 'r', channel: ch });
+  });
+});
+
+describe('tenant maxChannels', () => {
+  it('refuses a new channel past the tenant limit with CHANNEL_LIMIT scope "tenant"; existing channels stay joinable', async () => {
+    await start({ acme: { maxChannels: 2 } }, { tenantMaxChannels: 3 });
+    const { client: a } = await connect('acme', 'a');
+    const { client: b } = await connect('acme', 'b');
+    await a.ok('join_channel', { room: 'r', channel: 'one' });
+    await a.ok('create_channel', { room: 'r', channel: 'two' }); // created without a member: it counts too
+
+    const tenantLimit = { status: 'error', error_code: 'CHANNEL_LIMIT', retryable: false, details: { max_channels: 2, scope: 'tenant' } };
+    expect(await b.command('join_channel', { room: 'r', channel: 'three' })).toMatchObject(tenantLimit);
+    expect(await a.command('create_channel', { room: 'other', channel: 'x' })).toMatchObject(tenantLimit);
+    // The refusals created nothing and joined nothing.
+    expect(await b.ok('list_channels')).toMatchObject({ count: 2, rooms: 1 });
+    expect(await b.ok('whoami')).toMatchObject({ channels: [] });
+
+    // The limit counts channels, not members: at the limit, existing channels are joined as usual.
+    expect(await b.ok('join_channel', { room: 'r', channel: 'two' })).toMatchObject({ joined: true, created: false });
+    expect(await b.ok('join_channel', { room: 'r', channel: 'one' })).toMatchObject({ joined: true, created: false });
+
+    // Deleting a channel frees its slot.
+    const { client: admin } = await RawClient.connect(srv!.url, { token: await token('acme', 'root', { admin: true }) });
+    open.push(admin);
+    await admin.ok('delete_channel', { room: 'r', channel: 'one' });
+    expect(await a.ok('create_channel', { room: 'r', channel: 'three' })).toMatchObject({ room: 'r', channel: 'three' });
+  });
+
+  it('a tenant without an override gets tenantMaxChannels; one tenant at its limit leaves the others alone', async () => {
+    await start({ acme: { maxChannels: 1 } }, { tenantMaxChannels: 3 });
+    const { client: a } = await connect('acme', 'a');
+    await a.ok('join_channel', { room: 'r', channel: 'one' });
+    expect(await a.command('join_channel', { room: 'r', channel: 'two' })).toMatchObject({ details: { max_channels: 1, scope: 'tenant' } });
+
+    // globex may use the same names: channels are counted per tenant.
+    const { client: g } = await connect('globex', 'g');
+    for (const channel of ['one', 'two', 'three']) await g.ok('join_channel', { room: 'r', channel });
+    expect(await g.command('join_channel', { room: 'r', channel: 'four' })).toMatchObject({
+      error_code: 'CHANNEL_LIMIT',
+      details: { max_channels: 3, scope: 'tenant' },
+    });
+  });
+
+  it('the per-connection limit is checked first: a connection at its own limit gets scope "connection" even in a full tenant', async () => {
+    await start({ acme: { maxChannels: 1, maxChannelsPerConnection: 1 } });
+    const { client: a } = await connect('acme', 'a');
+    await a.ok('join_channel', { room: 'r', channel: 'one' });
+    expect(await a.command('join_channel', { room: 'r', channel: 'two' })).toMatchObject({ details: { max_channels: 1, scope: 'connection' } });
+    const { client: b } = await connect('acme', 'b');
+    expect(await b.command('join_channel', { room: 'r', channel: 'two' })).toMatchObject({ details: { max_channels: 1, scope: 'tenant' } });
   });
 });
 

@@ -107,6 +107,20 @@ describe('subscribe: join_channel, create_channel, channel_info, list_channels',
     expect(listed['count']).toBe(3);
     expect(await c.ok('list_channels', { room: 'other' })).toMatchObject({ channels: [], count: 0 });
   });
+
+  it('list_channels counts only the rooms of the channels it lists; status still counts the whole tenant', async () => {
+    const w = await witness();
+    for (const [room, channel] of [['lobby', 'a'], ['lobby', 'b'], ['secret', 'x'], ['ops', 'alerts'], ['ops', 'log']]) {
+      await w.ok('create_channel', { room, channel });
+    }
+    const c = await connect('roomy', { permissions: { subscribe: ['lobby:*', 'ops:alerts'] } });
+    expect(await c.ok('list_channels')).toMatchObject({ count: 3, rooms: 2 });
+    expect(await c.ok('list_channels', { room: 'ops' })).toMatchObject({ count: 1, rooms: 1 });
+    // A room it sees nothing of is not revealed, even by name.
+    expect(await c.ok('list_channels', { room: 'secret' })).toEqual({ channels: [], count: 0, rooms: 0 });
+    expect(await w.ok('list_channels')).toMatchObject({ count: 5, rooms: 3 });
+    expect(await c.ok('status')).toMatchObject({ channels: 5, rooms: 3 });
+  });
 });
 
 describe('publish', () => {

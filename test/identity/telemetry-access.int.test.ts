@@ -6,10 +6,14 @@
  * Observers cannot send commands, so absence is proven by order: the hub
  * writes events to an observer in emit order, so once an observer has an event
  * emitted after the one it must not see, that one would already have arrived.
+ *
+ * Also: the observer limit (maxTelemetryObservers) and the end of an
+ * observer's stream when its token expires.
  */
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintToken, secretSigningKey, type TokenClaims } from '../../src/identity/mint.js';
+import { CLOSE_CODES } from '../../src/protocol/codes.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -118,5 +122,60 @@ describe('telemetry access', () => {
     expect(dashboard.received.filter(telemetry('stats'))).toEqual([]);
     expect(tenantsSeen(dashboard).every((t) => t === 'acme')).toBe(true);
     expect(dashboard.received.some(telemetry('disconnect'))).toBe(false);
+  });
+});
+
+describe('observer limit and lifetime', () => {
+  it('refuses observers beyond maxTelemetryObservers with 503 MAX_CONNECTIONS; a closed observer frees its slot; the bus is unaffected', async ({ onTestFinished }) => {
+    const s = await startServer({ auth: 'jwt', jwtSecret: SECRET, maxTelemetryObservers: 2, maxConnections: 1 });
+    onTestFinished(() => s.close());
+    await connectTo(s.telemetryUrl, 'ops', 'root', { admin: true });
+    const wallboard = await connectTo(s.telemetryUrl, 'acme', 'wallboard', { client_type: 'dashboard' });
+
+    const third = `${s.telemetryUrl}?token=${await token('ops', 'root-2', { admin: true })}`;
+    expect(await refused(third)).toEqual({ status: 503, body: { error: expect.any(String), error_code: 'MAX_CONNECTIONS' } });
+    // The role is checked first: a human at a full stream is still told 403.
+    expect((await refused(`${s.telemetryUrl}?token=${await token('acme', 'alice')}`)).status).toBe(403);
+    // Observers do not count against the bus limit (maxConnections 1), nor the bus against them.
+    const alice = await connectTo(s.url, 'acme', 'alice');
+    await alice.barrier();
+
+    // The server forgets the wallboard when its side of the socket closes; then a new observer fits.
+    const [, serverSide] = [...s.server.bus.telemetry['observers']].map((o) => o.socket);
+    const forgotten = new Promise((resolve) => serverSide!.once('close', resolve));
+    await wallboard.close();
+    await forgotten;
+    expect(s.server.bus.telemetry.observerCount).toBe(1);
+    await connectTo(s.telemetryUrl, 'ops', 'root-2', { admin: true });
+    expect(s.server.bus.telemetry.observerCount).toBe(2);
+  });
+
+  it("closes an observer with 4003 when its token expires (tolerance 0); an observer with a longer token keeps its stream", async ({ onTestFinished }) => {
+    const exp = 1_900_000_000; // seconds; the injected clock makes this 1.5 s away
+    let skew = 0;
+    const clock = (): number => Date.now() + skew;
+    const s = await startServer({ auth: 'jwt', jwtSecret: SECRET, jwtClockToleranceS: 0 }, { clock });
+    onTestFinished(() => s.close());
+    const signing = secretSigningKey(SECRET);
+    const now = exp * 1000 - 1500;
+    const short = await mintToken(signing, { sub: 'short', tenant: 'ops', admin: true }, { ttlS: 60, now: now - 58_500 });
+    const long = await mintToken(signing, { sub: 'long', tenant: 'ops', admin: true }, { ttlS: 3600, now });
+    skew = now - Date.now();
+
+    const { client: shortLived } = await RawClient.connect(s.telemetryUrl, { token: short });
+    const { client: longLived } = await RawClient.connect(s.telemetryUrl, { token: long });
+    open.push(shortLived, longLived);
+    const closed = shortLived.closed.then((r) => ({ ...r, at: clock() }));
+
+    const { code, reason, at } = await closed;
+    expect(code).toBe(CLOSE_CODES.TOKEN_EXPIRED.code);
+    expect(reason).toBe(CLOSE_CODES.TOKEN_EXPIRED.message);
+    expect(at).toBeGreaterThanOrEqual(exp * 1000 - 15);
+
+    // The other observer still gets events emitted after the close.
+    const alice = await mintToken(signing, { sub: 'alice', tenant: 'acme' }, { ttlS: 3600, now });
+    open.push((await RawClient.connect(s.url, { token: alice })).client);
+    expect((await longLived.next(telemetry('connect', 'acme', 'alice'))).payload).toMatchObject({ client_type: 'human' });
+    expect(longLived.ws.readyState).toBe(WebSocket.OPEN);
   });
 });

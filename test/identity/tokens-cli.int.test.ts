@@ -1,12 +1,14 @@
 /**
  * The CLI as a user runs it (a real `node --import tsx` process): `token`
- * minting, and start-up refusals that exit 2 with a message. Edge cases of the
- * token command run in-process in tokens-cli.test.ts (each spawn costs ~1 s).
+ * minting, start-up refusals that exit 2 with a message, and the dev-mode
+ * banner of a server that started. Edge cases of the token command run
+ * in-process in tokens-cli.test.ts (each spawn costs ~1 s).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { SECRET, verifierFor } from './tokens.fixtures.js';
+import { describe, expect, it, type TestContext } from 'vitest';
+import { RawClient } from '../helpers/raw-client.js';
+import { ecPair, KeyDir, SECRET, verifierFor } from './tokens.fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -85,11 +87,74 @@ describe.concurrent('arqonbus start-up refusals', () => {
     expect(run.stderr).toMatch(/--allow-insecure/);
   });
 
+  it('only --jwt-private-key-file (a signing key, nothing to verify with): no dev secret, exit 2 with the no-key error', async ({ onTestFinished }) => {
+    const dir = new KeyDir();
+    onTestFinished(() => dir.dispose());
+    const key = dir.write('signing.pem', ecPair().privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    const run = await cli(['--port', '0'], cleanEnv({ ARQON_JWT_PRIVATE_KEY_FILE: key }), 10_000);
+    expect(run.killed).toBe(false);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/auth is jwt but no key is configured/);
+    expect(run.stdout).not.toMatch(/ARQON_JWT_SECRET=/);
+    expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it('a plain-http JWKS URL to a remote host exits 2 naming jwksUrl and --allow-insecure', async () => {
+    const run = await cli(['--jwks-url', 'http://keys.example/jwks.json', '--port', '0'], cleanEnv(), 10_000);
+    expect(run.killed).toBe(false);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/jwksUrl/);
+    expect(run.stderr).toMatch(/--allow-insecure/);
+  });
+
   it('a JWKS URL that is not a URL exits 2 naming jwksUrl (not a fatal crash)', async () => {
     const run = await cli(['--jwks-url', 'http://', '--port', '0'], cleanEnv(), 10_000);
     expect(run.killed).toBe(false);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/jwksUrl/);
     expect(run.stderr).not.toMatch(/fatal/);
+  });
+});
+
+/**
+ * Starts the CLI as a server and resolves once stdout shows `marker`. The process is
+ * stopped with SIGTERM when the test ends (and its exit code checked there).
+ */
+function serve(args: string[], env: NodeJS.ProcessEnv, marker: string, { onTestFinished, expect }: TestContext): Promise<{ stdout: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  onTestFinished(async () => {
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => reject(new Error(`no "${marker}" on stdout within 15 s: ${stdout} ${stderr}`)), 15_000);
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (!stdout.includes(marker)) return;
+      clearTimeout(timer);
+      resolve({ stdout, child });
+    });
+    void exited.then((code) => reject(new Error(`exited with ${code} before "${marker}": ${stderr}`)));
+  });
+}
+
+describe('arqonbus dev mode', () => {
+  it('with --telemetry-port the banner\'s Telemetry URL points at the telemetry listener, and its admin token opens the stream', async (ctx) => {
+    const { expect } = ctx;
+    const { stdout } = await serve(['--port', '0', '--telemetry-port', '0'], cleanEnv(), 'Mint more', ctx);
+    const listener = /^ {2}telemetry: (\S+)$/m.exec(stdout)?.[1];
+    const main = /listening on (\S+)$/m.exec(stdout)?.[1];
+    const banner = /^Telemetry: (\S+)$/m.exec(stdout)?.[1];
+    expect(listener).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(new URL(listener!).port).not.toBe(new URL(main!).port);
+    expect(banner?.startsWith(`${listener}?token=`)).toBe(true);
+
+    const { client, welcome } = await RawClient.connect(banner!);
+    expect(welcome.payload).toMatchObject({ event: 'welcome', stream: 'telemetry' });
+    await client.close();
   });
 });

@@ -1,14 +1,17 @@
 /**
  * Shared fixtures for the identity tests: key pairs made with node:crypto,
  * key files in a disposable directory, honest and forged tokens, and an
- * upgrade probe that reports either the welcome or the HTTP refusal.
+ * upgrade probe that reports either the welcome or the HTTP refusal (with
+ * assertions for both).
  */
-import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { constants, createHmac, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, SignJWT, type JWK } from 'jose';
 import WebSocket from 'ws';
+import { expect } from 'vitest';
 import { parseConfig } from '../../src/config/parse.js';
 import type { ConfigKey } from '../../src/config/schema.js';
 import { loadVerificationKeys } from '../../src/identity/keys.js';
@@ -31,6 +34,7 @@ function pair(kp: { publicKey: KeyObject; privateKey: KeyObject }): KeyPair {
   return { ...kp, publicPem: kp.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
 }
 export const rsaPair = (): KeyPair => pair(generateKeyPairSync('rsa', { modulusLength: 2048 }));
+export const rsaPssPair = (): KeyPair => pair(generateKeyPairSync('rsa-pss', { modulusLength: 2048 }));
 export const ecPair = (namedCurve = 'P-256'): KeyPair => pair(generateKeyPairSync('ec', { namedCurve }));
 export const ed25519Pair = (): KeyPair => pair(generateKeyPairSync('ed25519'));
 
@@ -79,6 +83,16 @@ export function hmacToken(hmacKey: string, payload: Json, alg: 'HS256' = 'HS256'
   return `${input}.${createHmac('sha256', hmacKey).update(input).digest('base64url')}`;
 }
 
+/**
+ * PS256 over header.payload with node:crypto, built by hand: jose 6 on Node 20
+ * cannot sign with an `rsa-pss` KeyObject (it has no KeyObject#toCryptoKey).
+ */
+export function pssToken(privateKey: KeyObject, payload: Json): string {
+  const input = `${b64({ alg: 'PS256', typ: 'JWT' })}.${b64(payload)}`;
+  const signature = cryptoSign('sha256', Buffer.from(input), { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+  return `${input}.${signature.toString('base64url')}`;
+}
+
 /** Re-encodes the payload after `mutate`, keeping the original header and signature. */
 export function tamper(token: string, mutate: (payload: Json) => void): string {
   const [header, body, signature] = token.split('.') as [string, string, string];
@@ -109,12 +123,12 @@ export const TRANSPORTS: readonly Transport[] = ['header', 'query'];
 
 export type UpgradeOutcome =
   | { readonly kind: 'open'; readonly ws: WebSocket; readonly welcome: Envelope }
-  | { readonly kind: 'refused'; readonly status: number; readonly body: Json };
+  | { readonly kind: 'refused'; readonly status: number; readonly body: Json; readonly headers: IncomingHttpHeaders };
 
 /**
  * Attempts an upgrade. `token` null sends none; `authorization` sets the raw
  * header instead of `Bearer <token>`. Resolves with the welcome envelope, or
- * with the HTTP status and parsed JSON body of the refusal (`unexpected-response`).
+ * with the HTTP status, headers and parsed JSON body of the refusal (`unexpected-response`).
  */
 export function attempt(
   url: string,
@@ -145,13 +159,31 @@ export function attempt(
         ws.on('error', () => {}); // terminate() reports the aborted handshake
         ws.terminate();
         try {
-          resolve({ kind: 'refused', status: res.statusCode ?? 0, body: JSON.parse(body) as Json });
+          resolve({ kind: 'refused', status: res.statusCode ?? 0, body: JSON.parse(body) as Json, headers: res.headers });
         } catch {
           reject(new Error(`refusal body is not JSON: ${body}`));
         }
       });
     });
   });
+}
+
+/** Asserts a refusal with this status and code; a 401 also carries the RFC 6750 challenge naming the code, others none. */
+export function expectRefused(outcome: UpgradeOutcome, status: number, code: string): void {
+  if (outcome.kind === 'open') throw new Error(`the upgrade was accepted (welcome ${JSON.stringify(outcome.welcome.payload)})`);
+  expect(outcome.status).toBe(status);
+  expect(outcome.body['error_code']).toBe(code);
+  expect(typeof outcome.body['error']).toBe('string');
+  expect(Object.keys(outcome.body).sort()).toEqual(['error', 'error_code']);
+  const challenge = outcome.headers['www-authenticate'];
+  if (status === 401) expect(challenge).toBe(`Bearer error="invalid_token", error_description="${code}"`);
+  else expect(challenge).toBeUndefined();
+}
+
+/** Asserts the upgrade was accepted; returns the welcome. */
+export function expectOpen(outcome: UpgradeOutcome): Envelope {
+  if (outcome.kind === 'refused') throw new Error(`refused: ${outcome.status} ${JSON.stringify(outcome.body)}`);
+  return outcome.welcome;
 }
 
 /** Closes an opened outcome's socket and waits for the close. */

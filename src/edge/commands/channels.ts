@@ -11,9 +11,8 @@ export const createChannel: CommandHandler = {
   handle(bus, conn, params) {
     const { room, channel } = requiredAddress(params);
     assertCan(conn.identity, 'subscribe', room, channel);
-    const { channel: ch, created } = bus.channels.ensure(conn.tenant, room, channel, conn.clientId);
+    const { channel: ch, created } = bus.topic.ensureChannel(conn, room, channel);
     if (!created) throw new ArqonError('CHANNEL_EXISTS', `channel ${room}:${channel} already exists`, { room, channel });
-    bus.metrics.channels.set(bus.channels.size);
     return { room, channel, created_at: ch.createdAt.toISOString() };
   },
 };
@@ -40,6 +39,7 @@ export const joinChannel: CommandHandler = {
     if (!existing?.members.has(conn) && conn.memberships.size >= conn.limits.maxChannelsPerConnection) {
       throw new ArqonError('CHANNEL_LIMIT', `a connection may join at most ${conn.limits.maxChannelsPerConnection} channels`, {
         max_channels: conn.limits.maxChannelsPerConnection,
+        scope: 'connection',
       });
     }
     const { channel: ch, joined, created } = bus.topic.join(conn, room, channel);
@@ -87,7 +87,8 @@ export const listChannels: CommandHandler = {
       joined: ch.members.has(conn),
       created_at: ch.createdAt.toISOString(),
     }));
-    return { channels, count: channels.length, rooms: bus.channels.roomCount(conn.tenant) };
+    // Only what the caller may see is counted: rooms of the listed channels.
+    return { channels, count: channels.length, rooms: new Set(channels.map((c) => c.room)).size };
   },
 };
 
