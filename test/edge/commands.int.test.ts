@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import { VERSION } from '../../src/version.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { refusedUpgrade } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 type Json = Record<string, unknown>;
@@ -31,26 +32,6 @@ afterEach(async () => {
 const systemEvent = (event: string) => (e: Envelope) => e.type === 'system' && e.payload['event'] === event;
 const systemEvents = (c: RawClient, event: string) => c.received.filter(systemEvent(event));
 
-/** Opens a WebSocket that the server must refuse at the upgrade; resolves with the HTTP status and JSON body. */
-function refusedUpgrade(url: string): Promise<{ status: number; body: Json }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.on('error', () => {}); // terminate() below reports the aborted handshake as an error
-    ws.on('open', () => {
-      ws.close();
-      reject(new Error('the upgrade was accepted'));
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        ws.terminate();
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as Json });
-      });
-    });
-  });
-}
 
 describe('status', () => {
   it('reports version, tenant and counts for the caller tenant', async () => {

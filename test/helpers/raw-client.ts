@@ -83,3 +83,24 @@ export class RawClient {
     return this.closed;
   }
 }
+
+/** Opens a WebSocket the server must refuse at the upgrade; resolves with the HTTP status and JSON body. */
+export function refusedUpgrade(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on('error', () => {}); // 'unexpected-response' carries the outcome; terminate() reports the aborted handshake
+    ws.on('open', () => {
+      ws.close();
+      reject(new Error(`the upgrade to ${url} was accepted`));
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        ws.terminate();
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as Record<string, unknown> });
+      });
+    });
+  });
+}

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mintToken, secretSigningKey, type TokenClaims } from '../../src/identity/mint.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { refusedUpgrade as refused } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 type Json = Record<string, unknown>;
@@ -46,24 +47,7 @@ async function connect(tenant: string, sub: string): Promise<{ client: RawClient
 
 /** An upgrade the server must refuse: resolves with the HTTP status and JSON body. */
 async function refusedUpgrade(tenant: string, sub: string): Promise<{ status: number; body: Json }> {
-  const url = `${srv!.url}/?token=${await token(tenant, sub)}`;
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.on('error', () => {}); // 'unexpected-response' carries the outcome
-    ws.on('open', () => {
-      ws.close();
-      reject(new Error('the upgrade was accepted'));
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        ws.terminate();
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as Json });
-      });
-    });
-  });
+  return refused(`${srv!.url}/?token=${await token(tenant, sub)}`) as Promise<{ status: number; body: Json }>;
 }
 
 const memberLeft = (clientId: string) => (e: Envelope): boolean =>

@@ -16,6 +16,7 @@ import { mintToken, secretSigningKey, type TokenClaims } from '../../src/identit
 import { CLOSE_CODES } from '../../src/protocol/codes.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { refusedUpgrade as refused } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 type Json = Record<string, unknown>;
@@ -47,26 +48,6 @@ async function connectTo(url: string, tenant: string, sub: string, extra: Partia
 const bus = (tenant: string, sub: string): Promise<RawClient> => connectTo(srv.url, tenant, sub);
 const observe = (tenant: string, sub: string, extra: Partial<TokenClaims>): Promise<RawClient> => connectTo(srv.telemetryUrl, tenant, sub, extra);
 
-/** A /telemetry upgrade the server must refuse: resolves with the HTTP status and JSON body. */
-function refused(url: string): Promise<{ status: number; body: Json }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.on('error', () => {}); // 'unexpected-response' carries the outcome
-    ws.on('open', () => {
-      ws.close();
-      reject(new Error('the telemetry upgrade was accepted'));
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        ws.terminate();
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as Json });
-      });
-    });
-  });
-}
 
 const telemetry = (event: string, tenant?: string, clientId?: string) => (e: Envelope): boolean =>
   e.type === 'telemetry' && e.payload['event'] === event &&

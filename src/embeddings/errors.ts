@@ -1,0 +1,25 @@
+/**
+ * Errors of the embedding providers: start-up and operator errors (a model that
+ * was not built, a provider used after close, an overloaded or dead worker), not
+ * wire errors; the edge converts them into INTERNAL_ERROR like any other fault.
+ */
+export type EmbeddingErrorCode =
+  | 'MODEL_NOT_BUILT'
+  | 'MODEL_INCOMPATIBLE'
+  | 'PROVIDER_CLOSED'
+  /** More requests in flight than the worker provider's bound. */
+  | 'OVERLOADED'
+  /** The worker thread hosting the model died. */
+  | 'WORKER_FAILED';
+
+export class EmbeddingError extends Error {
+  readonly code: EmbeddingErrorCode;
+  readonly modelId: string;
+
+  constructor(code: EmbeddingErrorCode, modelId: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EmbeddingError';
+    this.code = code;
+    this.modelId = modelId;
+  }
+}
