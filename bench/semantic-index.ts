@@ -24,6 +24,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SemanticRouter, type CapabilityWithVectors } from '../src/router/semantic/semantic-router.js';
+import { prng } from '../test/router/semantic/fixtures.js';
 
 const { values } = parseArgs({
   options: {
@@ -61,17 +62,6 @@ const EXACT_THRESHOLD = int('exact-threshold', values['exact-threshold']);
 const MODEL = `bench-${DIM}`;
 const TENANT = 'bench';
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomUnit(rand: () => number): Float32Array {
   const v = new Float32Array(DIM);

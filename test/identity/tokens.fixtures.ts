@@ -15,7 +15,8 @@ import { expect } from 'vitest';
 import { parseConfig } from '../../src/config/parse.js';
 import type { ConfigKey } from '../../src/config/schema.js';
 import { loadVerificationKeys } from '../../src/identity/keys.js';
-import { TokenVerifier, type VerifierOptions } from '../../src/identity/verifier.js';
+import type { TokenVerifier } from '../../src/identity/verifier.js';
+import { createVerifier } from '../../src/identity/index.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 
 export const SECRET = 'identity-tests-secret-0123456789-abcdef';
@@ -106,15 +107,7 @@ export function verifierFor(overrides: Partial<Record<ConfigKey, unknown>>, cloc
   const { config } = parseConfig({ overrides: { auth: 'jwt', ...overrides } });
   const keys = loadVerificationKeys(config);
   if (keys === undefined) throw new Error('no key configured');
-  const options: VerifierOptions = {
-    issuer: config.jwtIssuer,
-    audience: config.jwtAudience,
-    requireExp: config.jwtRequireExp,
-    clockToleranceS: config.jwtClockToleranceS,
-    maxTokenBytes: config.maxTokenBytes,
-    ...(clock ? { clock } : {}),
-  };
-  return new TokenVerifier(keys, options);
+  return createVerifier(config, keys, clock);
 }
 
 /** How a token travels at the upgrade. */

@@ -3,7 +3,7 @@
  * tests. Topics are orthogonal axes, so related and unrelated similarities
  * are known by construction; noise is seeded.
  */
-import type { CapabilityWithVectors } from '../../../src/router/semantic/semantic-router.js';
+import { SemanticRouter, type CapabilityWithVectors, type SemanticRouterDeps } from '../../../src/router/semantic/semantic-router.js';
 import { near, prng } from './fixtures.js';
 
 export const DIM = 32;
@@ -58,3 +58,23 @@ export const BILLING = (): CapabilityWithVectors =>
   cap('billing.invoice', 'Invoices, refunds and payments', TOPIC.billing, { examples: ['I want a refund', 'download my invoice'] });
 export const TRANSLATE = (): CapabilityWithVectors =>
   cap('text.translate', 'Translate text between languages', TOPIC.translate, { examples: ['translate this to German'] });
+
+/** A router factory over the two test models (indexes built synchronously); routers are closed after each test. */
+export function routerFactory(afterEach: (fn: () => void) => void): (deps?: Partial<SemanticRouterDeps>) => SemanticRouter {
+  const routers: SemanticRouter[] = [];
+  afterEach(() => {
+    for (const r of routers.splice(0)) r.close();
+  });
+  return (deps = {}) => {
+    const r = new SemanticRouter({
+      models: [
+        { modelId: MODEL, dimension: DIM },
+        { modelId: SMALL_MODEL, dimension: SMALL_DIM },
+      ],
+      ...deps,
+      options: { ...deps.options, index: { build: 'sync', ...deps.options?.index } },
+    });
+    routers.push(r);
+    return r;
+  };
+}

@@ -1,26 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ParameterError } from '../../../src/protocol/errors.js';
-import { SemanticRouter, type SemanticRouterDeps } from '../../../src/router/semantic/semantic-router.js';
+import { SemanticRouter } from '../../../src/router/semantic/semantic-router.js';
 import type { RouteOutcome } from '../../../src/router/semantic/outcome.js';
 import { near, prng } from './fixtures.js';
-import { BILLING, DIM, FLIGHTS, MODEL, SMALL_DIM, SMALL_MODEL, TOPIC, WEATHER, axis, cap } from './router-fixtures.js';
+import { BILLING, DIM, FLIGHTS, MODEL, SMALL_DIM, SMALL_MODEL, TOPIC, WEATHER, axis, cap, routerFactory } from './router-fixtures.js';
 
-const routers: SemanticRouter[] = [];
-function router(deps: Partial<SemanticRouterDeps> = {}): SemanticRouter {
-  const r = new SemanticRouter({
-    models: [
-      { modelId: MODEL, dimension: DIM },
-      { modelId: SMALL_MODEL, dimension: SMALL_DIM },
-    ],
-    ...deps,
-    options: { ...deps.options, index: { build: 'sync', ...deps.options?.index } },
-  });
-  routers.push(r);
-  return r;
-}
-afterEach(() => {
-  for (const r of routers.splice(0)) r.close();
-});
+const router = routerFactory(afterEach);
 
 function agents(outcome: RouteOutcome): string[] {
   return outcome.matched ? outcome.matches.map((m) => m.agentId) : [];

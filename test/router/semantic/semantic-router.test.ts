@@ -1,28 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ParameterError } from '../../../src/protocol/errors.js';
-import { SemanticRouter, type SemanticRouterDeps } from '../../../src/router/semantic/semantic-router.js';
+import { SemanticRouter } from '../../../src/router/semantic/semantic-router.js';
 import type { RouteOutcome } from '../../../src/router/semantic/outcome.js';
 import { fuse, vectorComponents } from '../../../src/router/semantic/scoring.js';
 import { centroid } from '../../../src/router/semantic/vector-math.js';
 import { near, prng } from './fixtures.js';
-import { BILLING, DIM, FLIGHTS, MODEL, SMALL_DIM, SMALL_MODEL, TOPIC, TRANSLATE, WEATHER, axis, cap, mix } from './router-fixtures.js';
+import { BILLING, DIM, FLIGHTS, MODEL, SMALL_DIM, SMALL_MODEL, TOPIC, TRANSLATE, WEATHER, axis, cap, routerFactory, mix } from './router-fixtures.js';
 
-const routers: SemanticRouter[] = [];
-function router(deps: Partial<SemanticRouterDeps> = {}): SemanticRouter {
-  const r = new SemanticRouter({
-    models: [
-      { modelId: MODEL, dimension: DIM },
-      { modelId: SMALL_MODEL, dimension: SMALL_DIM },
-    ],
-    ...deps,
-    options: { ...deps.options, index: { build: 'sync', ...deps.options?.index } },
-  });
-  routers.push(r);
-  return r;
-}
-afterEach(() => {
-  for (const r of routers.splice(0)) r.close();
-});
+const router = routerFactory(afterEach);
 
 /** An intent vector near a topic axis. */
 function intentNear(topic: number, seed = 5, noise = 0.2): Float32Array {
