@@ -14,20 +14,11 @@ import { parseServerFrame, type ServerMessage } from './inbound.js';
 import { connectUrl, parseOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { instanceIdPrefix, OwnMessages } from './own-messages.js';
 import { PendingRequests } from './pending.js';
-import { resumeChannel, type ResumeHost } from './resume.js';
+import { runResume, type ResumeHost } from './resume.js';
 import { TokenSession } from './token.js';
 import { attachSocket, frameText, READY_STATE, resolveWebSocket, type WebSocketLike } from './transport.js';
-import type {
-  ChannelEvent,
-  ClientEvents,
-  CommandOptions,
-  ConnectionStatus,
-  HistoryOptions,
-  HistoryResult,
-  JoinResult,
-  PublishOptions,
-  Welcome,
-} from './types.js';
+import type { ChannelEvent, ClientEvents, CommandOptions, ConnectionStatus, HistoryOptions } from './types.js';
+import type { HistoryResult, JoinResult, PublishOptions, Welcome } from './types.js';
 
 /** 1006: the socket dropped without a close frame (also used for attempts the client abandons). */
 const ABNORMAL_CLOSURE = 1006;
@@ -374,20 +365,14 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
       isCurrent: () => generation === this.#generation && this.#channels.get(state.room, state.channel) === state,
       reportError: (err) => this.emit('error', resumeError(err, state.room, state.channel)),
     };
-    try {
-      const resumed = await resumeChannel(host, state);
-      if (resumed !== null) this.emit('resumed', resumed);
-    } catch (err) {
-      const error = resumeError(err, state.room, state.channel);
+    const outcome = await runResume(host, state);
+    if (outcome.kind === 'resumed') this.emit('resumed', outcome.event);
+    if (outcome.kind === 'failed') {
       // The channel is gone or refuses us: stop tracking it. Transient failures keep it for the next reconnect.
-      if (!error.retryable && this.#channels.get(state.room, state.channel) === state) {
-        this.#channels.delete(state.room, state.channel);
-      }
-      this.emit('error', error);
+      if (!outcome.error.retryable && this.#channels.get(state.room, state.channel) === state) this.#channels.delete(state.room, state.channel);
+      this.emit('error', outcome.error);
     }
   }
-
-  // ---- outbound --------------------------------------------------------------
 
   #connectedSocket(): WebSocketLike | null {
     const socket = this.#socket;

@@ -4,7 +4,7 @@
  * meanwhile, each offset once and in order.
  */
 import type { Envelope } from '../protocol/envelope.js';
-import { ArqonClientError } from './errors.js';
+import { ArqonClientError, resumeError } from './errors.js';
 import { isJsonObject, streamPoint } from './inbound.js';
 import type { ChannelState } from './channels.js';
 import type { ChannelEvent, HistoryResult, JoinResult, ResumedEvent } from './types.js';
@@ -145,4 +145,19 @@ function isHistoryResult(value: unknown): value is HistoryResult {
     typeof value['epoch'] === 'string' &&
     typeof value['recovered'] === 'boolean'
   );
+}
+
+export type ResumeOutcome =
+  | { readonly kind: 'resumed'; readonly event: ResumedEvent }
+  | { readonly kind: 'superseded' }
+  | { readonly kind: 'failed'; readonly error: ArqonClientError };
+
+/** Runs `resumeChannel` and turns any failure into a typed outcome for the client to report. */
+export async function runResume(host: ResumeHost, state: ChannelState): Promise<ResumeOutcome> {
+  try {
+    const event = await resumeChannel(host, state);
+    return event === null ? { kind: 'superseded' } : { kind: 'resumed', event };
+  } catch (err) {
+    return { kind: 'failed', error: resumeError(err, state.room, state.channel) };
+  }
 }
