@@ -23,7 +23,11 @@ export class HandshakeError extends Error {
 }
 
 export function requestUrl(req: IncomingMessage): URL {
-  return new URL(req.url ?? '/', 'http://localhost');
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    throw new HandshakeError(400, 'INVALID_PARAMETERS', 'the request target is not a valid URL');
+  }
 }
 
 function param(url: URL, name: string, maxLength: number): string | null {

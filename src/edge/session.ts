@@ -26,6 +26,8 @@ export class SessionHandler {
   }
 
   onFrame(conn: Connection, data: Buffer, isBinary: boolean): void {
+    // ws keeps delivering frames while a close handshake is pending: a closed connection acts no more.
+    if (!conn.isOpen) return;
     const now = Date.now();
     conn.lastSeen = now;
     conn.lastActivity = now;
@@ -36,7 +38,7 @@ export class SessionHandler {
       this.reject(conn, new ArqonError('FRAME_TOO_LARGE', `frame of ${data.length} bytes exceeds ${maxPayloadBytes}`, {
         max_payload_bytes: maxPayloadBytes,
       }), null);
-      conn.close(CLOSE_CODES.FRAME_TOO_LARGE.code, CLOSE_CODES.FRAME_TOO_LARGE.message);
+      conn.close(CLOSE_CODES.FRAME_TOO_LARGE.code, CLOSE_CODES.FRAME_TOO_LARGE.message, true);
       return;
     }
 
@@ -66,7 +68,7 @@ export class SessionHandler {
     } catch (err) {
       this.reject(conn, toArqonError(err), peekRequestId(raw));
       if (conn.countInvalidFrame(this.bus.config.maxInvalidFrames, now)) {
-        conn.close(CLOSE_CODES.ABUSIVE_CLIENT.code, CLOSE_CODES.ABUSIVE_CLIENT.message);
+        conn.close(CLOSE_CODES.ABUSIVE_CLIENT.code, CLOSE_CODES.ABUSIVE_CLIENT.message, true);
       }
       return;
     }
@@ -74,13 +76,13 @@ export class SessionHandler {
 
     switch (frame.type) {
       case 'event':
-        void this.onEvent(conn, frame);
+        this.onEvent(conn, frame).catch((err: unknown) => this.internal(err));
         return;
       case 'private':
         this.onPrivate(conn, frame);
         return;
       case 'command':
-        void this.onCommand(conn, frame);
+        this.onCommand(conn, frame).catch((err: unknown) => this.internal(err));
         return;
     }
   }
@@ -137,7 +139,12 @@ export class SessionHandler {
         duration_ms: Math.round(seconds * 1e6) / 1e3,
       });
     }
-    this.sendOne(conn, response);
+    try {
+      this.sendOne(conn, response);
+    } catch (err) {
+      // The result could not be encoded (e.g. too large): the client still gets its answer.
+      this.sendOne(conn, commandResponse(frame.id, frame.command, { ok: false, error: this.internal(err) }));
+    }
   }
 
   /** Sends a typed error envelope to the connection. */

@@ -36,7 +36,7 @@ export function scheduleExpiry(conn: Connection, warningMs: number, now: () => n
   const closeAt = expiresAt + graceMs;
   const expire = (): void => {
     conn.expiryTimer = undefined;
-    conn.close(CLOSE_CODES.TOKEN_EXPIRED.code, CLOSE_CODES.TOKEN_EXPIRED.message);
+    conn.close(CLOSE_CODES.TOKEN_EXPIRED.code, CLOSE_CODES.TOKEN_EXPIRED.message, true);
   };
   if (warningMs > 0 && expiresAt > now()) {
     arm(warnAt, () => {

@@ -57,6 +57,10 @@ export function identityFromClaims(claims: Record<string, unknown>): Identity {
   const admin = claims['admin'] ?? false;
   if (typeof admin !== 'boolean') throw invalid('admin must be true or false');
   const exp = claims['exp'];
+  // Within what a Date can represent (jose only checked it is a number in the past/future).
+  if (exp !== undefined && (typeof exp !== 'number' || !Number.isSafeInteger(exp) || exp < 0 || exp * 1000 > 8.64e15)) {
+    throw invalid('exp must be a whole number of seconds a date can represent');
+  }
   return {
     sub,
     tenant,

@@ -57,8 +57,9 @@ interface FrameBase {
 }
 export interface EventFrame extends FrameBase {
   type: 'event';
-  room: string;
-  channel: string;
+  /** Both null only for an intent event (`payload.intent`), routed by meaning alone. */
+  room: string | null;
+  channel: string | null;
 }
 export interface PrivateFrame extends FrameBase {
   type: 'private';
@@ -132,11 +133,28 @@ export function peekRequestId(raw: unknown): string | null {
   return typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH ? id : null;
 }
 
+/** Deepest nesting accepted in payload/metadata: deeper JSON parses but cannot be re-encoded safely. */
+export const MAX_DEPTH = 64;
+
 function optionalObject(raw: JsonObject, key: string): JsonObject | undefined {
   const v = raw[key];
   if (v === undefined || v === null) return undefined;
   if (!isJsonObject(v)) throw new ProtocolError('INVALID_FIELD', `${key} must be an object`, key);
+  if (depthExceeds(v, MAX_DEPTH)) throw new ProtocolError('INVALID_FIELD', `${key} is nested deeper than ${MAX_DEPTH} levels`, key);
   return v;
+}
+
+/** Iterative (no recursion, so hostile input cannot overflow the stack). */
+function depthExceeds(root: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (depth > max) return true;
+    if (typeof value === 'object' && value !== null) {
+      for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /**
@@ -180,7 +198,10 @@ export function parseClientFrame(raw: unknown, now: () => Date = () => new Date(
   switch (type as 'event' | 'private' | 'command') {
     case 'event': {
       const address = parseAddress(raw['room'], raw['channel']);
-      if (address === null) throw new ProtocolError('INVALID_CHANNEL', 'event needs room and channel', 'channel');
+      if (address === null) {
+        if (payload['intent'] === undefined) throw new ProtocolError('INVALID_CHANNEL', 'event needs room and channel (or payload.intent)', 'channel');
+        return { type: 'event', id: frameId, timestamp, payload, metadata, room: null, channel: null };
+      }
       return { type: 'event', id: frameId, timestamp, payload, metadata, room: address.room, channel: address.channel };
     }
     case 'private': {

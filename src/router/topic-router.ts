@@ -47,13 +47,12 @@ export class TopicRouter implements Router {
   }
 
   async route(sender: Connection, frame: EventFrame): Promise<RouteResult> {
-    assertCan(sender.identity, 'publish', frame.room, frame.channel);
-    const channel = this.deps.channels.get(sender.tenant, frame.room, frame.channel);
+    const { room, channel: name } = frame;
+    if (room === null || name === null) throw new ArqonError('INVALID_CHANNEL', 'event has no room and channel', { field: 'channel' });
+    assertCan(sender.identity, 'publish', room, name);
+    const channel = this.deps.channels.get(sender.tenant, room, name);
     if (channel === undefined || !channel.members.has(sender)) {
-      throw new ArqonError('NOT_A_MEMBER', `join ${frame.room}:${frame.channel} before publishing to it`, {
-        room: frame.room,
-        channel: frame.channel,
-      });
+      throw new ArqonError('NOT_A_MEMBER', `join ${room}:${name} before publishing to it`, { room, channel: name });
     }
     const { echo, ...clientMetadata } = frame.metadata ?? {};
     const envelope: Envelope = {
@@ -78,6 +77,10 @@ export class TopicRouter implements Router {
     }
     // A republished message (same sender and id) was stored once and delivered once already.
     if (position.duplicate) return { router: this.name, delivered: 0 };
+    // Deleted while the append was in flight: nothing is delivered (the stream is being dropped).
+    if (this.deps.channels.get(channel.tenant, channel.room, channel.name) !== channel) {
+      throw new ArqonError('CHANNEL_NOT_FOUND', `channel ${channel.room}:${channel.name} was deleted`, { room: channel.room, channel: channel.name });
+    }
     const bytes = encodeEnvelope(withPosition(envelope, position.offset, position.epoch));
     const delivered = fanout(bytes, channel.members, echo === true ? null : sender);
     this.deps.metrics.messagesOut('event', delivered, bytes.length);
@@ -154,8 +157,9 @@ export class TopicRouter implements Router {
 
   /** Deletes a channel: members are told, memberships and history go. */
   async deleteChannel(channel: Channel, by: Connection): Promise<number> {
-    // History goes first, so nobody joining meanwhile sees the old stream's epoch.
-    await this.deps.store.remove(streamKey(channel));
+    // Unregister synchronously, then drop history: an event routed meanwhile finds the channel gone
+    // (route() re-checks after its append), and a join meanwhile creates a new channel and stream.
+    const removed = this.deps.store.remove(streamKey(channel));
     const members = [...channel.members];
     const bytes = encodeEnvelope(
       systemEnvelope({ event: 'channel_deleted', room: channel.room, channel: channel.name, by: by.clientId }, {
@@ -169,6 +173,7 @@ export class TopicRouter implements Router {
     channel.members.clear();
     this.deps.channels.delete(channel);
     this.deps.metrics.channels.set(this.deps.channels.size);
+    await removed;
     return members.length;
   }
 

@@ -35,7 +35,7 @@ export const status: CommandHandler = {
       uptime_s: Math.round((Date.now() - bus.startedAt.getTime()) / 1000),
       tenant: conn.tenant,
       connections: bus.clients.tenantConnections(conn.tenant),
-      channels: bus.channels.list(conn.tenant).length,
+      channels: bus.channels.tenantSize(conn.tenant),
       rooms: bus.channels.roomCount(conn.tenant),
     };
   },
@@ -84,11 +84,11 @@ export const setMetadata: CommandHandler = {
     if (clientType !== undefined && !(CLIENT_TYPES as readonly string[]).includes(clientType)) {
       throw new ParameterError('client_type', `client_type must be one of ${CLIENT_TYPES.join(', ')}`);
     }
-    if (clientType !== undefined && clientType !== conn.profile.clientType && !conn.identity.anonymous) {
-      throw new PermissionError('client_type', 'client_type comes from the token and cannot be changed');
-    }
     if (metadata !== undefined && Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES) {
       throw new ParameterError('metadata', `metadata must encode to at most ${MAX_METADATA_BYTES} bytes`);
+    }
+    if (clientType !== undefined && clientType !== conn.profile.clientType && !conn.identity.anonymous) {
+      throw new PermissionError('client_type', 'client_type comes from the token and cannot be changed');
     }
     const p = conn.profile;
     conn.profile = {
