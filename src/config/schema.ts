@@ -184,6 +184,10 @@ export const CONFIG_SCHEMA = {
     kind: 'int', flag: 'max-channels-per-connection', env: 'ARQON_MAX_CHANNELS_PER_CONNECTION', default: 100, min: 1, max: 100_000,
     doc: 'Default number of channels one connection may join (CHANNEL_LIMIT beyond).',
   },
+  semanticModel: {
+    kind: 'enum', flag: 'semantic-model', env: 'ARQON_SEMANTIC_MODEL', default: 'glove-sif', values: ['glove-sif', 'use-lite', 'off'],
+    doc: 'Embedding model of semantic routing, loaded on first use: glove-sif (fast, in-process), use-lite (more accurate, in a worker process, slower start) or off.',
+  },
   logLevel: {
     kind: 'enum', flag: 'log-level', env: 'ARQON_LOG_LEVEL', default: 'info',
     values: ['debug', 'info', 'warn', 'error', 'silent'],

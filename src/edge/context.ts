@@ -4,6 +4,7 @@ import type { TenantLimits } from '../config/tenants.js';
 import type { Authenticator } from '../identity/authenticator.js';
 import type { ChannelRegistry } from '../router/channels.js';
 import type { ClientRegistry } from '../router/clients.js';
+import type { SemanticService } from '../router/semantic-service.js';
 import type { TopicRouter } from '../router/topic-router.js';
 import type { StreamStore } from '../storage/stream-store.js';
 import type { TelemetryHub } from '../telemetry/hub.js';
@@ -15,6 +16,8 @@ export interface BusContext {
   readonly channels: ChannelRegistry;
   readonly clients: ClientRegistry;
   readonly topic: TopicRouter;
+  /** Semantic routing: capabilities, agents and the lazily loaded model. */
+  readonly semantic: SemanticService;
   readonly store: StreamStore;
   readonly metrics: BusMetrics;
   readonly telemetry: TelemetryHub;

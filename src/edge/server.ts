@@ -18,6 +18,8 @@ import { PROTOCOL_VERSION } from '../protocol/envelope.js';
 import { systemEnvelope } from '../protocol/outbound.js';
 import { ChannelRegistry } from '../router/channels.js';
 import { ClientRegistry } from '../router/clients.js';
+import { SemanticRouterAdapter } from '../router/semantic-adapter.js';
+import { SemanticService, type ProviderLoader } from '../router/semantic-service.js';
 import { TopicRouter } from '../router/topic-router.js';
 import { MemoryStreamStore } from '../storage/stream-store-memory.js';
 import type { StreamStore } from '../storage/stream-store.js';
@@ -39,6 +41,8 @@ export interface ServerOptions {
   readonly store?: StreamStore;
   /** Injectable clock for token validation (ms since the epoch). */
   readonly clock?: () => number;
+  /** Loads the semantic routing model instead of the one `semanticModel` names (tests). */
+  readonly semanticProvider?: ProviderLoader;
 }
 
 export class ArqonServer {
@@ -61,6 +65,7 @@ export class ArqonServer {
     const store =
       options.store ?? new MemoryStreamStore({ maxMessages: config.historyMaxMessages, maxAgeMs: config.historyMaxAgeMs });
     const topic = new TopicRouter({ channels, clients, store, metrics });
+    const semantic = new SemanticService(config.semanticModel, logger, options.semanticProvider);
     const telemetry = new TelemetryHub(config.telemetryBufferSize, () => ({
       connections: clients.size,
       channels: channels.size,
@@ -76,10 +81,11 @@ export class ArqonServer {
     };
     const tenantLimits = (tenant: string): TenantLimits => resolveTenantLimits(serverLimits, config.tenants, tenant);
     this.bus = {
-      config, channels, clients, topic, store, metrics, telemetry, logger, authenticator, tenantLimits,
+      config, channels, clients, topic, semantic, store, metrics, telemetry, logger, authenticator, tenantLimits,
       clock: options.clock ?? Date.now, startedAt: new Date(), version: VERSION,
     };
-    this.session = new SessionHandler(this.bus, [topic]);
+    // The routing order (docs/protocol.md): 1. topic, 2. semantic.
+    this.session = new SessionHandler(this.bus, [topic, new SemanticRouterAdapter(semantic, metrics)]);
     this.hooks = {
       onSlowConsumer: (conn) => {
         metrics.slowConsumerDisconnects.inc();
@@ -197,6 +203,7 @@ export class ArqonServer {
     ws.on('close', (code) => {
       clearExpiry(conn);
       topic.dropConnection(conn);
+      this.bus.semantic.dropConnection(conn);
       clients.remove(conn);
       metrics.connections.set(clients.size);
       telemetry.counters.disconnects++;
@@ -276,7 +283,7 @@ export class ArqonServer {
     this.http.closeAllConnections();
     this.telemetryHttp?.closeAllConnections();
     await Promise.all([httpClosed, telemetryClosed]);
-    await this.bus.store.close();
+    await Promise.all([this.bus.store.close(), this.bus.semantic.close()]);
   }
 }
 

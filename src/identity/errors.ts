@@ -17,7 +17,7 @@ export class AuthError extends ArqonError {
 
 /** An authenticated identity asked for something its claims do not allow. */
 export class PermissionError extends ArqonError {
-  readonly action: ChannelAction | 'admin' | 'client_type';
+  readonly action: ChannelAction | 'admin' | 'client_type' | 'caps';
   constructor(action: PermissionError['action'], message: string, details: Record<string, unknown> = {}) {
     super('PERMISSION_DENIED', message, { action, ...details });
     this.name = 'PermissionError';

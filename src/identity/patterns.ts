@@ -49,6 +49,11 @@ function globMatch(glob: string, name: string): boolean {
   return g === glob.length;
 }
 
+/** Whether a capability name matches one of the identity's `caps` patterns (`*` matches any run of characters). */
+export function capsAllow(caps: readonly string[], name: string): boolean {
+  return caps.some((pattern) => globMatch(pattern, name));
+}
+
 export function compilePatterns(patterns: readonly string[]): PatternSet {
   if (patterns.length === 0) return { patterns, matches: () => false };
   const parts: Array<[room: string, channel: string]> = [];

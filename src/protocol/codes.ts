@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   MAX_CONNECTIONS: { message: 'server is at its connection limit', retryable: true },
   NOT_FOUND: { message: 'no such HTTP endpoint or WebSocket path', retryable: false },
   METHOD_NOT_ALLOWED: { message: 'HTTP method not allowed on this endpoint', retryable: false },
+  SEMANTIC_UNAVAILABLE: { message: 'semantic routing is off or its embedding model could not be loaded', retryable: false },
+  ROUTE_NO_MATCH: { message: 'no agent capability matches the intent; payload.candidates lists the best ones', retryable: false },
   INTERNAL_ERROR: { message: 'internal server error', retryable: true },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -1,8 +1,8 @@
 /**
  * The routing seam. Routers run in a fixed order for each `event`; each one
  * decides for itself whether the message concerns it and never reaches into
- * another. Order today: 1. topic (room:channel). The semantic router joins
- * as 2. when it lands (docs/protocol.md, "Routing order").
+ * another. Order: 1. topic (room:channel), 2. semantic (payload.intent);
+ * see docs/protocol.md, "Routing order".
  */
 import type { Connection } from '../edge/connection.js';
 import type { EventFrame } from '../protocol/envelope.js';

@@ -3,12 +3,12 @@ import type { CommandHandler } from './command.js';
 import { channelInfo, createChannel, deleteChannel, joinChannel, leaveChannel, listChannels } from './channels.js';
 import { history } from './history.js';
 import { refreshToken } from './identity.js';
+import { findAgents, registerCapabilities, routeExplain, unregisterCapabilities } from './semantic.js';
 import { ping, setMetadata, status, whoami } from './session.js';
 
 export type { CommandHandler } from './command.js';
 
 export const BUILTIN_COMMANDS: ReadonlyMap<string, CommandHandler> = new Map(
-  [status, ping, whoami, setMetadata, createChannel, deleteChannel, joinChannel, leaveChannel, listChannels, channelInfo, history, refreshToken].map(
-    (c) => [c.name, c],
-  ),
+  [status, ping, whoami, setMetadata, createChannel, deleteChannel, joinChannel, leaveChannel, listChannels, channelInfo, history, refreshToken,
+    registerCapabilities, unregisterCapabilities, findAgents, routeExplain].map((c) => [c.name, c]),
 );

@@ -1,0 +1,124 @@
+/**
+ * The server's semantic routing state: the embedding model, loaded lazily on
+ * first use (a server that never routes by meaning never loads one), the
+ * `SemanticRouter` (keyed by tenant inside), and the agents — one per
+ * connection, keyed by connection id, so two connections of one `sub` are two
+ * agents and a match is delivered to the connection that declared it.
+ */
+import type { Connection } from '../edge/connection.js';
+import { EmbeddingError } from '../embeddings/errors.js';
+import type { EmbeddingProvider } from '../embeddings/provider.js';
+import { ArqonError } from '../protocol/errors.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { CapabilitySpec } from './semantic/capability.js';
+import { SemanticRouter } from './semantic/semantic-router.js';
+
+export const SEMANTIC_MODELS = ['glove-sif', 'use-lite', 'off'] as const;
+export type SemanticModel = (typeof SEMANTIC_MODELS)[number];
+
+/** Loads the embedding provider; injectable (tests point it at a missing model folder). */
+export type ProviderLoader = () => Promise<EmbeddingProvider>;
+
+/** The default loaders, imported on demand so `off` (or no use) loads no model code. */
+export function defaultLoader(model: SemanticModel): ProviderLoader | null {
+  switch (model) {
+    case 'glove-sif':
+      return async () => (await import('../embeddings/glove-sif.js')).GloveSifProvider.load();
+    case 'use-lite':
+      return async () => (await import('../embeddings/worker-provider.js')).WorkerEmbeddingProvider.start({ model: 'use-lite' });
+    case 'off':
+      return null;
+  }
+}
+
+export class SemanticService {
+  readonly #loader: ProviderLoader | null;
+  readonly #model: string;
+  readonly #logger: Logger;
+  #router: Promise<SemanticRouter> | null = null;
+  #provider: EmbeddingProvider | null = null;
+  #loaded: SemanticRouter | null = null;
+  #closed = false;
+  /** Agents with capabilities (or a registration in progress), by connection id. */
+  readonly #agents = new Map<string, Connection>();
+
+  constructor(model: SemanticModel, logger: Logger, loader?: ProviderLoader) {
+    this.#model = model;
+    this.#logger = logger;
+    this.#loader = loader ?? defaultLoader(model);
+  }
+
+  /** The router, loading the model on the first call; SEMANTIC_UNAVAILABLE when off or the model cannot load. */
+  router(): Promise<SemanticRouter> {
+    this.#router ??= this.#load();
+    return this.#router;
+  }
+
+  async #load(): Promise<SemanticRouter> {
+    if (this.#loader === null) {
+      throw new ArqonError('SEMANTIC_UNAVAILABLE', 'semantic routing is off on this server', { model: this.#model });
+    }
+    let provider: EmbeddingProvider;
+    try {
+      provider = await this.#loader();
+    } catch (err) {
+      // Not retryable: a model that is missing now stays missing until an operator builds it.
+      const reason = err instanceof EmbeddingError ? err.code : 'LOAD_FAILED';
+      this.#logger.error('semantic model could not be loaded', { model: this.#model, reason, error: String(err) });
+      throw new ArqonError('SEMANTIC_UNAVAILABLE', `the ${this.#model} embedding model could not be loaded`, { model: this.#model, reason });
+    }
+    if (this.#closed) {
+      await provider.close();
+      throw new ArqonError('SHUTTING_DOWN');
+    }
+    this.#provider = provider;
+    this.#loaded = new SemanticRouter({ providers: [provider] });
+    this.#logger.info('semantic model loaded', { model: provider.modelId });
+    return this.#loaded;
+  }
+
+  /** The live agent connection of an agent id, if it is still connected. */
+  agent(agentId: string): Connection | undefined {
+    return this.#agents.get(agentId);
+  }
+
+  clientIdOf = (agentId: string): string | null => this.#agents.get(agentId)?.clientId ?? null;
+
+  /** Declares (or replaces by name) the connection's capabilities. */
+  async register(conn: Connection, capabilities: unknown): Promise<CapabilitySpec[]> {
+    const router = await this.router();
+    if (!conn.isOpen) return [];
+    this.#agents.set(conn.connectionId, conn);
+    try {
+      return await router.register(conn.tenant, conn.connectionId, capabilities);
+    } finally {
+      // The connection closed while its texts were embedded (dropConnection already ran): nothing stays.
+      if (this.#agents.get(conn.connectionId) !== conn) router.removeAgent(conn.tenant, conn.connectionId);
+      else if (router.capabilities(conn.tenant, conn.connectionId).length === 0) this.#agents.delete(conn.connectionId);
+    }
+  }
+
+  /** Removes named capabilities of the connection; returns the names that existed. */
+  unregister(conn: Connection, names: readonly string[]): string[] {
+    const router = this.#loaded;
+    if (router === null) return [];
+    const had = new Set(router.capabilities(conn.tenant, conn.connectionId).map((c) => c.name));
+    router.unregister(conn.tenant, conn.connectionId, names);
+    if (router.capabilities(conn.tenant, conn.connectionId).length === 0) this.#agents.delete(conn.connectionId);
+    return names.filter((n) => had.has(n));
+  }
+
+  /** The connection closed: its capabilities vanish. */
+  dropConnection(conn: Connection): void {
+    if (this.#agents.get(conn.connectionId) !== conn) return;
+    this.#agents.delete(conn.connectionId);
+    this.#loaded?.removeAgent(conn.tenant, conn.connectionId);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#loaded?.close();
+    this.#agents.clear();
+    await this.#provider?.close();
+  }
+}
