@@ -13,6 +13,8 @@ export class Heartbeat {
     private readonly intervalMs: number,
     private readonly connections: () => Iterable<Connection>,
     private readonly onTimeout: (conn: Connection) => void,
+    /** Runs first on every tick (the telemetry observers' heartbeat). */
+    private readonly alsoEachTick?: (now: number, intervalMs: number) => void,
   ) {}
 
   start(): void {
@@ -27,6 +29,7 @@ export class Heartbeat {
   }
 
   tick(now: number): void {
+    this.alsoEachTick?.(now, this.intervalMs);
     const deadline = now - 2 * this.intervalMs;
     for (const conn of this.connections()) {
       if (conn.lastSeen >= deadline) {

@@ -116,7 +116,7 @@ export class ArqonServer {
       if (telemetry.active) telemetry.emit({ event: 'heartbeat_timeout', tenant: conn.tenant, client_id: conn.clientId });
       // The documented close code; `hard` terminates a peer that cannot answer the close frame after 1 s.
       conn.close(CLOSE_CODES.HEARTBEAT_TIMEOUT.code, CLOSE_CODES.HEARTBEAT_TIMEOUT.message, true);
-    });
+    }, (now, intervalMs) => telemetry.heartbeat(now, intervalMs));
 
     const handler = createHttpHandler(this.bus, () => this.health());
     // Room for an Authorization header of maxTokenBytes beside the usual headers (Node's default is 16 KiB).

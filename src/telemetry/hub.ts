@@ -69,6 +69,8 @@ class DropOldestQueue<T> {
 }
 
 class Observer {
+  /** Last pong (or attach time); the heartbeat reads it. */
+  lastSeen: number;
   readonly queue: DropOldestQueue<Buffer>;
   private readonly onWritten = (): void => this.flush();
 
@@ -78,6 +80,7 @@ class Observer {
     /** null: every tenant's events and the server-wide stats; else only this tenant's events. */
     readonly tenant: string | null,
   ) {
+    this.lastSeen = Date.now();
     this.queue = new DropOldestQueue(capacity);
   }
 
@@ -114,10 +117,25 @@ export class TelemetryHub {
     return this.observers.size;
   }
 
+  /**
+   * The heartbeat for observers (they send nothing, so only pongs prove them
+   * alive): ping each; terminate one silent for two intervals, which frees its
+   * slot under --max-telemetry-observers.
+   */
+  heartbeat(now: number, intervalMs: number): void {
+    for (const o of this.observers) {
+      if (o.lastSeen < now - 2 * intervalMs) o.socket.terminate();
+      else if (o.socket.readyState === 1) o.socket.ping();
+    }
+  }
+
   /** Adds an observer; `tenant` limits it to one tenant's events (dashboards), null sees all (admins). */
   attach(socket: WebSocket, tenant: string | null = null): void {
     const observer = new Observer(socket, this.capacity, tenant);
     this.observers.add(observer);
+    socket.on('pong', () => {
+      observer.lastSeen = Date.now();
+    });
     socket.on('close', () => {
       this.observers.delete(observer);
       if (this.observers.size === 0) this.stopStats();
