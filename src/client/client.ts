@@ -7,13 +7,14 @@ import { shouldReconnect } from '../protocol/codes.js';
 import type { Envelope, JsonObject } from '../protocol/envelope.js';
 import { backoffDelay } from './backoff.js';
 import { ChannelTracker, type ChannelState } from './channels.js';
-import { ArqonClientError, resumeError } from './errors.js';
+import { ArqonClientError, connectFailed, resumeError } from './errors.js';
 import { TypedEmitter } from './emitter.js';
 import { historyParameters } from './history.js';
 import { parseServerFrame, type ServerMessage } from './inbound.js';
 import { connectUrl, parseOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { instanceIdPrefix, OwnMessages } from './own-messages.js';
 import { PendingRequests } from './pending.js';
+import { IntentRequests, replyFrame, timeoutError, type RequestIntent, type RequestOptions } from './request.js';
 import { runResume, type ResumeHost } from './resume.js';
 import { TokenSession } from './token.js';
 import { attachSocket, frameText, READY_STATE, resolveWebSocket, type WebSocketLike } from './transport.js';
@@ -45,6 +46,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
   #waiters: Waiter[] = [];
   #closeWaiters: (() => void)[] = [];
   readonly #pending = new PendingRequests();
+  readonly #requests = new IntentRequests();
   readonly #channels: ChannelTracker;
   readonly #own: OwnMessages;
   readonly #idPrefix: string;
@@ -119,9 +121,8 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     const socket = this.#connectedSocket();
     if (socket === null) return Promise.reject(this.#notConnected());
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
-    if (!(timeoutMs > 0 && timeoutMs < 2 ** 31)) {
-      return Promise.reject(new ArqonClientError('INVALID_OPTION', { message: 'timeoutMs: must be a positive number', details: { option: 'timeoutMs' } }));
-    }
+    const invalid = timeoutError(timeoutMs);
+    if (invalid !== null) return Promise.reject(invalid);
     const id = this.#nextId();
     const result = this.#pending.add(id, name, timeoutMs);
     try {
@@ -178,6 +179,16 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     return this.#sendFrame((id) => ({ type: 'private', id, payload: { ...payload, target } }));
   }
 
+  /** Routes an intent by meaning; resolves with the agent's reply, rejects with ROUTE_NO_MATCH or TIMEOUT (request.ts). */
+  request(intent: RequestIntent, payload: JsonObject = {}, options: RequestOptions = {}): Promise<Envelope> {
+    return this.#requests.request((build) => this.#sendFrame(build), intent, payload, options, this.options.commandTimeoutMs);
+  }
+
+  /** Agents: answers a routed intent with a private message to its sender carrying `metadata.in_reply_to`. */
+  reply(to: Envelope, payload: JsonObject = {}): string {
+    return this.#sendFrame(replyFrame(to, payload));
+  }
+
   /** Reads a channel's history (command `history`). */
   history(room: string, channel: string, options: HistoryOptions = {}, commandOptions: CommandOptions = {}): Promise<HistoryResult> {
     return this.command<HistoryResult>('history', historyParameters(room, channel, options), commandOptions);
@@ -231,10 +242,9 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     // A static token that expired (4003) stays expired: reconnecting with it could only fail.
     const tokenRenewable = this.#tokens.closed(code);
     this.#dropSocket();
-    this.#pending.rejectAll(
-      (id, command) =>
-        new ArqonClientError('CONNECTION_CLOSED', { requestId: id, details: { command, close_code: code, close_reason: reason } }),
-    );
+    const details = { close_code: code, close_reason: reason };
+    this.#pending.rejectAll((id, command) => new ArqonClientError('CONNECTION_CLOSED', { requestId: id, details: { command, ...details } }));
+    this.#requests.rejectAll(code, reason);
     this.#channels.dropUnjoined();
 
     if (this.#userClosed) return this.#finish(1000, 'client closed');
@@ -272,17 +282,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     this.#clearReconnectTimer();
     this.#channels.clear();
     this.#setStatus({ state: 'closed', code, reason });
-    const waiters = this.#waiters.splice(0);
-    for (const waiter of waiters) {
-      waiter.reject(
-        this.#userClosed
-          ? new ArqonClientError('CLIENT_CLOSED')
-          : new ArqonClientError('CONNECTION_FAILED', {
-              message: `connection closed (${code}${reason ? `: ${reason}` : ''})`,
-              details: { close_code: code, close_reason: reason },
-            }),
-      );
-    }
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(connectFailed(this.#userClosed, code, reason));
     for (const resolve of this.#closeWaiters.splice(0)) resolve();
   }
 
@@ -302,8 +302,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     if (generation !== this.#generation) return;
     const text = frameText(data);
     const message = text === null ? null : parseServerFrame(text);
-    if (message === null) return; // Unreadable or of a kind this client does not know: ignore.
-    this.#dispatch(generation, message);
+    if (message !== null) this.#dispatch(generation, message); // Unreadable or unknown kinds are ignored.
   }
 
   #dispatch(generation: number, message: ServerMessage): void {
@@ -314,8 +313,10 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
         this.#own.sawLive(message.envelope);
         if (this.#channels.accept(message.envelope) === 'deliver') this.emit('event', message.envelope);
         return;
+      case 'intent':
+        return this.emit('intent', message.envelope);
       case 'private':
-        return this.emit('private', message.envelope);
+        return this.#requests.settle(message) ? undefined : this.emit('private', message.envelope);
       case 'system':
         return this.emit('system', message.envelope);
       case 'token_expiring':
@@ -333,7 +334,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
         else this.#pending.reject(message.requestId, message.error);
         return;
       case 'error':
-        if (message.requestId !== null && this.#pending.reject(message.requestId, message.error)) return;
+        if (this.#requests.settle(message) || (message.requestId !== null && this.#pending.reject(message.requestId, message.error))) return;
         return this.emit('error', message.error);
     }
   }

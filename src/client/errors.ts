@@ -97,3 +97,12 @@ export function resumeError(err: unknown, room: string, channel: string): ArqonC
   }
   return new ArqonClientError('PROTOCOL_ERROR', { message: `${prefix}: ${String(err)}`, details: { room, channel } });
 }
+
+/** Why a pending connect() fails: the user closed the client, or the connection closed before a welcome. */
+export function connectFailed(userClosed: boolean, code: number, reason: string): ArqonClientError {
+  if (userClosed) return new ArqonClientError('CLIENT_CLOSED');
+  return new ArqonClientError('CONNECTION_FAILED', {
+    message: `connection closed (${code}${reason ? `: ${reason}` : ''})`,
+    details: { close_code: code, close_reason: reason },
+  });
+}

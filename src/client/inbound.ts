@@ -14,6 +14,7 @@ export type ServerMessage =
   | { kind: 'token_expiring'; expiring: TokenExpiring; envelope: Envelope }
   | { kind: 'event'; envelope: ChannelEvent }
   | { kind: 'private'; envelope: Envelope }
+  | { kind: 'intent'; envelope: Envelope }
   | { kind: 'telemetry'; envelope: Envelope }
   | { kind: 'response'; requestId: string; ok: true; result: unknown }
   | { kind: 'response'; requestId: string; ok: false; error: ArqonClientError }
@@ -43,8 +44,9 @@ export function parseServerMessage(raw: unknown): ServerMessage | null {
 
   switch (type) {
     case 'event': {
-      if (typeof raw['room'] !== 'string' || typeof raw['channel'] !== 'string') return null;
-      return { kind: 'event', envelope: envelope as ChannelEvent };
+      if (typeof raw['room'] === 'string' && typeof raw['channel'] === 'string') return { kind: 'event', envelope: envelope as ChannelEvent };
+      // Routed by meaning alone (no channel): an intent delivered to this agent.
+      return isJsonObject(payload['intent']) ? { kind: 'intent', envelope } : null;
     }
     case 'private':
       return { kind: 'private', envelope };

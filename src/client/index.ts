@@ -18,6 +18,7 @@ export {
   type ReconnectOptions,
   type ResolvedOptions,
 } from './options.js';
+export { MAX_PENDING_REQUESTS, type RequestIntent, type RequestOptions } from './request.js';
 export { backoffCeiling, backoffDelay, type BackoffPolicy } from './backoff.js';
 export type { TokenExpiring, TokenOption, TokenProvider, TokenRefreshed } from './token.js';
 export type { WebSocketConstructor, WebSocketLike } from './transport.js';

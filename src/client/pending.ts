@@ -22,14 +22,17 @@ export class PendingRequests {
     return this.#entries.has(id);
   }
 
-  /** Registers `id`; the returned promise settles on resolve/reject or after `timeoutMs` with TIMEOUT. */
-  add(id: string, command: string, timeoutMs: number): Promise<unknown> {
+  /**
+   * Registers `id`; the returned promise settles on resolve/reject or after
+   * `timeoutMs` with TIMEOUT (whose message names `what`, by default the command).
+   */
+  add(id: string, command: string, timeoutMs: number, what = `command "${command}"`): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#entries.delete(id);
         reject(
           new ArqonClientError('TIMEOUT', {
-            message: `command "${command}" got no response within ${timeoutMs} ms`,
+            message: `${what} got no response within ${timeoutMs} ms`,
             requestId: id,
             details: { command, timeout_ms: timeoutMs },
           }),

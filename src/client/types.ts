@@ -59,6 +59,8 @@ export interface ClientEvents {
   /** Channel events (live, and replayed after a reconnect), in offset order per channel, each once. */
   event: ChannelEvent;
   private: Envelope;
+  /** Intent events routed to this agent by meaning alone (no room/channel; `metadata.route`). Answer with reply(). */
+  intent: Envelope;
   /** `system` messages other than the welcome (including `token_expiring`, which a token provider answers by itself). */
   system: Envelope;
   /**

@@ -188,6 +188,10 @@ export const CONFIG_SCHEMA = {
     kind: 'enum', flag: 'semantic-model', env: 'ARQON_SEMANTIC_MODEL', default: 'glove-sif', values: ['glove-sif', 'use-lite', 'off'],
     doc: 'Embedding model of semantic routing, loaded on first use: glove-sif (fast, in-process), use-lite (more accurate, in a worker process, slower start) or off.',
   },
+  semanticRequestTimeoutMs: {
+    kind: 'int', flag: 'semantic-request-timeout-ms', env: 'ARQON_SEMANTIC_REQUEST_TIMEOUT_MS', default: 30_000, min: 1, max: 3_600_000,
+    doc: 'How long an intent delivered to an agent counts as in flight (for best-mode load balancing) without a reply carrying metadata.in_reply_to.',
+  },
   logLevel: {
     kind: 'enum', flag: 'log-level', env: 'ARQON_LOG_LEVEL', default: 'info',
     values: ['debug', 'info', 'warn', 'error', 'silent'],

@@ -65,7 +65,9 @@ export class ArqonServer {
     const store =
       options.store ?? new MemoryStreamStore({ maxMessages: config.historyMaxMessages, maxAgeMs: config.historyMaxAgeMs });
     const topic = new TopicRouter({ channels, clients, store, metrics });
-    const semantic = new SemanticService(config.semanticModel, logger, options.semanticProvider);
+    const semantic = new SemanticService(config.semanticModel, logger, options.semanticProvider, {
+      requestTimeoutMs: config.semanticRequestTimeoutMs,
+    });
     const telemetry = new TelemetryHub(config.telemetryBufferSize, () => ({
       connections: clients.size,
       channels: channels.size,

@@ -106,6 +106,8 @@ export class SessionHandler {
     try {
       const { delivered, unknown } = this.bus.topic.sendPrivate(conn, frame);
       this.bus.telemetry.counters.messages_out += delivered;
+      // A reply to an intent (`metadata.in_reply_to`) ends its request at this agent.
+      this.bus.semantic.privateDelivered(conn, frame);
       if (unknown.length > 0) {
         this.reject(conn, new ArqonError('UNKNOWN_TARGET', 'some targets are not connected', { unknown_targets: unknown, delivered }), frame.id, frame);
       }

@@ -76,6 +76,7 @@ export class SemanticRouterAdapter implements Router {
         },
       });
       if (!conn.send(bytes)) continue;
+      this.service.requestDelivered(sender, frame.id, conn);
       delivered++;
       this.metrics.messagesOut('event', 1, bytes.length);
       recipients.push(wireMatch(match, clientIdOf));

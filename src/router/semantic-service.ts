@@ -6,12 +6,14 @@
  * agents and a match is delivered to the connection that declared it.
  */
 import type { Connection } from '../edge/connection.js';
+import type { PrivateFrame } from '../protocol/envelope.js';
 import { EmbeddingError } from '../embeddings/errors.js';
 import type { EmbeddingProvider } from '../embeddings/provider.js';
 import { ArqonError } from '../protocol/errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CapabilitySpec } from './semantic/capability.js';
 import { SemanticRouter } from './semantic/semantic-router.js';
+import { InFlightRequests } from './semantic-requests.js';
 
 export const SEMANTIC_MODELS = ['glove-sif', 'use-lite', 'off'] as const;
 export type SemanticModel = (typeof SEMANTIC_MODELS)[number];
@@ -31,6 +33,15 @@ export function defaultLoader(model: SemanticModel): ProviderLoader | null {
   }
 }
 
+export interface SemanticServiceOptions {
+  /** How long a delivered intent counts as in flight at its agent without a reply (default 30 s). */
+  readonly requestTimeoutMs?: number;
+  /** Cap of in-flight requests per tenant (default MAX_IN_FLIGHT_PER_TENANT). */
+  readonly maxInFlightPerTenant?: number;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 export class SemanticService {
   readonly #loader: ProviderLoader | null;
   readonly #model: string;
@@ -41,11 +52,18 @@ export class SemanticService {
   #closed = false;
   /** Agents with capabilities (or a registration in progress), by connection id. */
   readonly #agents = new Map<string, Connection>();
+  /** Intents delivered to agents and not yet answered (drives `best` mode's fewest-in-flight balancing). */
+  readonly #inFlight: InFlightRequests;
 
-  constructor(model: SemanticModel, logger: Logger, loader?: ProviderLoader) {
+  constructor(model: SemanticModel, logger: Logger, loader?: ProviderLoader, options: SemanticServiceOptions = {}) {
     this.#model = model;
     this.#logger = logger;
     this.#loader = loader ?? defaultLoader(model);
+    this.#inFlight = new InFlightRequests({
+      timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      ...(options.maxInFlightPerTenant !== undefined ? { maxPerTenant: options.maxInFlightPerTenant } : {}),
+      onFinish: (tenant, agentId) => this.#loaded?.requestFinished(tenant, agentId),
+    });
   }
 
   /** The router, loading the model on the first call; SEMANTIC_UNAVAILABLE when off or the model cannot load. */
@@ -108,8 +126,33 @@ export class SemanticService {
     return names.filter((n) => had.has(n));
   }
 
-  /** The connection closed: its capabilities vanish. */
+  /** An intent `requestId` of `sender` was delivered to `agent`: it is in flight there until answered. */
+  requestDelivered(sender: Connection, requestId: string, agent: Connection): void {
+    const router = this.#loaded;
+    if (router === null) return;
+    const parties = { tenant: sender.tenant, requestId, senderClientId: sender.clientId, senderConnectionId: sender.connectionId, agentId: agent.connectionId };
+    if (this.#inFlight.start(parties)) router.requestStarted(sender.tenant, agent.connectionId);
+  }
+
+  /**
+   * A private message was delivered: when it carries `metadata.in_reply_to`, it
+   * answers that intent of each target, if one is in flight at this connection.
+   * Costs one check for private messages that are no replies.
+   */
+  privateDelivered(conn: Connection, frame: PrivateFrame): void {
+    const inReplyTo = frame.metadata?.['in_reply_to'];
+    if (typeof inReplyTo !== 'string' || this.#inFlight.size === 0) return;
+    for (const target of frame.targets) this.#inFlight.replied(conn.tenant, conn.connectionId, target, inReplyTo);
+  }
+
+  /** In-flight requests across tenants (tests, metrics). */
+  get requestsInFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** The connection closed: its capabilities vanish, and so do the requests it sent or held. */
   dropConnection(conn: Connection): void {
+    this.#inFlight.dropConnection(conn.connectionId);
     if (this.#agents.get(conn.connectionId) !== conn) return;
     this.#agents.delete(conn.connectionId);
     this.#loaded?.removeAgent(conn.tenant, conn.connectionId);
@@ -117,6 +160,7 @@ export class SemanticService {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#inFlight.close();
     this.#loaded?.close();
     this.#agents.clear();
     await this.#provider?.close();

@@ -109,13 +109,15 @@ describe('tenant maxConnections', () => {
       });
       const signing = { key: privateKey, alg: 'EdDSA' };
       const tokens = await Promise.all(['t1', 't2', 't3', 't4', 't5', 't6'].map((tenant) => mintToken(signing, { sub: 'u', tenant }, { ttlS: 600, kid: 'k1' })));
+      // Accepted sockets stay open until every outcome is in: closing one early would free a slot.
+      const opened: WebSocket[] = [];
       const outcomes = await Promise.all(
         tokens.map((t) => new Promise<string>((resolve) => {
           const ws = new WebSocket(`${srv!.url}/?token=${t}`);
           ws.on('error', () => {});
           ws.on('open', () => {
+            opened.push(ws);
             resolve('open');
-            ws.close();
           });
           ws.on('unexpected-response', (_req, res) => {
             resolve(`http ${res.statusCode}`);
@@ -123,6 +125,7 @@ describe('tenant maxConnections', () => {
           });
         })),
       );
+      for (const ws of opened) ws.close();
       expect(outcomes.filter((o) => o === 'open')).toHaveLength(2);
       expect(outcomes.filter((o) => o === 'http 503')).toHaveLength(4);
     } finally {
