@@ -21,6 +21,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { mulberry32 } from '../lib/prng.mjs';
 
 const ATTRIBUTION =
   'BANKING77 (Casanueva et al., PolyAI, 2020), CC BY 4.0, github.com/PolyAI-LDN/task-specific-datasets (banking_data/)';
@@ -86,17 +87,6 @@ function readSplit(file) {
   return rows.map((r) => ({ text: r[ti].trim(), category: r[ci].trim() })).filter((r) => r.text !== '');
 }
 
-/** mulberry32: a small seeded PRNG, so the split is reproducible. */
-function rng(s) {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function shuffled(items, random) {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
@@ -121,7 +111,7 @@ for (const row of train) {
   byCategory.get(row.category).push(row.text);
 }
 const categories = [...byCategory.keys()].sort();
-const random = rng(seed);
+const random = mulberry32(seed);
 const unknown = new Set(shuffled(categories, random).slice(0, nUnknown));
 
 const agents = [];

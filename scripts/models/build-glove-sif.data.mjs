@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../lib/prng.mjs';
 
 /** Default location: shared/ beside the repository (as laid out for developers and CI). */
 export const DEFAULT_TRAIN_CSV = fileURLToPath(
@@ -52,17 +53,6 @@ export function readBanking77(path = DEFAULT_TRAIN_CSV) {
   return rows.filter((r) => r.length === 2).map(([text, category]) => ({ text, category }));
 }
 
-/** Small deterministic PRNG (mulberry32). */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Per category, a seeded shuffle: the first `shots` rows describe the agent ("support"); the

@@ -12,10 +12,11 @@
  * Runs from `npm ci` / `npm install` through the root `prepare` script. Offline.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeAtomic } from './lib/write-atomic.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
@@ -65,13 +66,6 @@ function upToDate(inputs) {
   }
 }
 
-/** Writes through a temporary file so an interrupted build never leaves a truncated model. @param {string} file @param {Uint8Array | string} data */
-function writeAtomic(file, data) {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
 
 /** @param {{ version: string }} source */
 function notice(source) {

@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 import {
   attempt,
   AUDIENCE,
@@ -28,36 +28,15 @@ import {
   TRANSPORTS,
   type Transport,
   type UpgradeOutcome,
+  upgradeHarness,
 } from './tokens.fixtures.js';
 
 const dir = new KeyDir();
 const key = rsaPair();
 const other = rsaPair();
 const table = await forgedCases(key, other);
-const servers: TestServer[] = [];
-const outcomes: UpgradeOutcome[] = [];
-const clients: RawClient[] = [];
-
-async function server(overrides: Record<string, unknown>, clock?: () => number): Promise<TestServer> {
-  const srv = await startServer({ auth: 'jwt', ...overrides }, clock ? { clock } : {});
-  servers.push(srv);
-  return srv;
-}
-
-async function tryUpgrade(...args: Parameters<typeof attempt>): Promise<UpgradeOutcome> {
-  const outcome = await attempt(...args);
-  outcomes.push(outcome);
-  return outcome;
-}
-
-afterEach(async () => {
-  await Promise.all(outcomes.splice(0).map(closeOutcome));
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-  dir.dispose();
-});
+const { server, tryUpgrade, clients } = upgradeHarness({ afterEach, afterAll });
+afterAll(() => dir.dispose());
 
 describe('the forged-token table at the upgrade (RSA public key, issuer and audience required)', () => {
   let srv: TestServer;
@@ -135,12 +114,12 @@ describe('clock tolerance (injected server clock, one hour ahead of the real one
   };
 
   it.each(TRANSPORTS)('a token expired 3 s ago passes over %s with the default 5 s tolerance', async (transport) => {
-    const srv = await server({ jwtSecret: SECRET }, ahead);
+    const srv = await server({ jwtSecret: SECRET }, { clock: ahead });
     expect(expectOpen(await tryUpgrade(srv.url, transport, await expiredThreeSecondsAgo())).payload['client_id']).toBe('skewed');
   });
 
   it.each(TRANSPORTS)('the same token fails over %s with jwtClockToleranceS 0 → AUTH_TOKEN_EXPIRED', async (transport) => {
-    const srv = await server({ jwtSecret: SECRET, jwtClockToleranceS: 0 }, ahead);
+    const srv = await server({ jwtSecret: SECRET, jwtClockToleranceS: 0 }, { clock: ahead });
     expectRefused(await tryUpgrade(srv.url, transport, await expiredThreeSecondsAgo()), 401, 'AUTH_TOKEN_EXPIRED');
   });
 });

@@ -18,6 +18,9 @@ import { loadVerificationKeys } from '../../src/identity/keys.js';
 import type { TokenVerifier } from '../../src/identity/verifier.js';
 import { createVerifier } from '../../src/identity/index.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
+import type { RawClient } from '../helpers/raw-client.js';
+import type { ServerOptions } from '../../src/edge/server.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 export const SECRET = 'identity-tests-secret-0123456789-abcdef';
 export const ISSUER = 'https://issuer.test';
@@ -250,4 +253,41 @@ export async function forgedCases(key: KeyPair, other: KeyPair): Promise<ForgedC
     { name: 'invalid permission pattern', token: await rs(good({ permissions: { publish: ['*', 'a:b:c'] } })), code: 'AUTH_INVALID_CLAIMS' },
     ...GARBAGE_TOKENS.map(([what, token]) => ({ name: `garbage: ${what}`, token, code: 'AUTH_TOKEN_MALFORMED' })),
   ];
+}
+
+/**
+ * The per-file harness of the upgrade tests: JWT servers closed after all
+ * tests, upgrade outcomes and raw clients closed after each test.
+ */
+export function upgradeHarness(hooks: {
+  afterEach: (fn: () => Promise<void>) => void;
+  afterAll: (fn: () => Promise<void>) => void;
+}): {
+  server(overrides: Record<string, unknown>, options?: ServerOptions): Promise<TestServer>;
+  tryUpgrade(...args: Parameters<typeof attempt>): Promise<UpgradeOutcome>;
+  clients: RawClient[];
+} {
+  const servers: TestServer[] = [];
+  const outcomes: UpgradeOutcome[] = [];
+  const clients: RawClient[] = [];
+  hooks.afterEach(async () => {
+    await Promise.all(outcomes.splice(0).map(closeOutcome));
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+  hooks.afterAll(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return {
+    clients,
+    async server(overrides, options = {}) {
+      const srv = await startServer({ auth: 'jwt', ...overrides }, options);
+      servers.push(srv);
+      return srv;
+    },
+    async tryUpgrade(...args) {
+      const outcome = await attempt(...args);
+      outcomes.push(outcome);
+      return outcome;
+    },
+  };
 }

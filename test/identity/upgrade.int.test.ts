@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 import {
   attempt,
   claims,
@@ -26,33 +26,12 @@ import {
   sign,
   TRANSPORTS,
   type UpgradeOutcome,
+  upgradeHarness,
 } from './tokens.fixtures.js';
 
 const key = rsaPair();
 const other = rsaPair();
-const servers: TestServer[] = [];
-const outcomes: UpgradeOutcome[] = [];
-const clients: RawClient[] = [];
-
-async function server(overrides: Record<string, unknown>): Promise<TestServer> {
-  const srv = await startServer({ auth: 'jwt', ...overrides });
-  servers.push(srv);
-  return srv;
-}
-
-async function tryUpgrade(...args: Parameters<typeof attempt>): Promise<UpgradeOutcome> {
-  const outcome = await attempt(...args);
-  outcomes.push(outcome);
-  return outcome;
-}
-
-afterEach(async () => {
-  await Promise.all(outcomes.splice(0).map(closeOutcome));
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { server, tryUpgrade, clients } = upgradeHarness({ afterEach, afterAll });
 
 describe('what a refusal carries besides its body', () => {
   it('403, 404 and 503 refusals carry no WWW-Authenticate challenge (only 401s do)', async () => {
@@ -68,8 +47,7 @@ describe('what a refusal carries besides its body', () => {
 
   it('counts each refusal in arqon_upgrade_refusals_total by code and logs it at debug, never with the token', async () => {
     const lines: string[] = [];
-    const srv = await startServer({ auth: 'jwt', jwtSecret: SECRET, logLevel: 'debug' }, { logger: createLogger('debug', (l) => lines.push(l)) });
-    servers.push(srv);
+    const srv = await server({ jwtSecret: SECRET, logLevel: 'debug' }, { logger: createLogger('debug', (l) => lines.push(l)) });
     const expired = await sign(secretKey(), 'HS256', claims('late', { exp: nowS() - 60 }));
     const human = await sign(secretKey(), 'HS256', claims('alice'));
     expectRefused(await tryUpgrade(srv.url, 'header', null), 401, 'AUTH_TOKEN_MISSING');
