@@ -20,7 +20,7 @@ export interface ConfigSources {
   readonly argv?: readonly string[];
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Programmatic overrides (tests, embedding); applied last. */
-  readonly overrides?: Partial<Record<ConfigKey | 'tenants', unknown>>;
+  readonly overrides?: Partial<Record<ConfigKey | 'tenants' | 'casil', unknown>>;
 }
 
 export interface ParsedCommandLine {
@@ -33,12 +33,17 @@ export function parseConfig(sources: ConfigSources = {}): ParsedCommandLine {
   const { values: flags, help, configFile } = readArgv(sources.argv ?? []);
   const raw: Partial<Record<ConfigKey, { value: unknown; from: string }>> = {};
   let tenants: { value: unknown; from: string } | undefined;
+  let casil: { value: unknown; from: string } | undefined;
 
   const file = configFile ?? env['ARQON_CONFIG'];
   if (file !== undefined && file !== '') {
     for (const [key, value] of Object.entries(readConfigFile(file))) {
       if (key === 'tenants') {
         tenants = { value, from: `config file ${file}` };
+        continue;
+      }
+      if (key === 'casil') {
+        casil = { value, from: `config file ${file}` };
         continue;
       }
       if (!Object.hasOwn(CONFIG_SCHEMA, key)) throw new ConfigError(key, `unknown key "${key}" in config file ${file}`);
@@ -55,6 +60,10 @@ export function parseConfig(sources: ConfigSources = {}): ParsedCommandLine {
       tenants = { value, from: 'overrides' };
       continue;
     }
+    if (key === 'casil') {
+      casil = { value, from: 'overrides' };
+      continue;
+    }
     if (!Object.hasOwn(CONFIG_SCHEMA, key)) throw new ConfigError(key, `unknown configuration key "${key}"`);
     if (value !== undefined) raw[key as ConfigKey] = { value, from: key };
   }
@@ -67,6 +76,8 @@ export function parseConfig(sources: ConfigSources = {}): ParsedCommandLine {
   const parsedTenants = parseTenantOverrides(tenants?.value);
   if (typeof parsedTenants === 'string') throw new ConfigError('tenants', `invalid tenants from ${tenants?.from}: ${parsedTenants}`);
   out['tenants'] = parsedTenants;
+  // Validated against the CASIL policy schema when the server builds its engine (see src/casil).
+  out['casil'] = casil === undefined ? undefined : deepFreeze(structuredClone(casil.value));
   const config = Object.freeze(out) as Config;
   crossCheck(config, (key) => raw[key]?.from ?? 'defaults');
   return { config, help };
@@ -214,4 +225,12 @@ function checkAuth(config: Config, from: (key: ConfigKey) => string): void {
       `refusing --auth none on non-loopback host ${config.host} (from ${from('host')}): anyone who can reach it could connect; add --allow-insecure to accept that`,
     );
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -192,6 +192,42 @@ export const CONFIG_SCHEMA = {
     kind: 'int', flag: 'semantic-request-timeout-ms', env: 'ARQON_SEMANTIC_REQUEST_TIMEOUT_MS', default: 30_000, min: 1, max: 3_600_000,
     doc: 'How long an intent delivered to an agent counts as in flight (for best-mode load balancing) without a reply carrying metadata.in_reply_to.',
   },
+  casilMode: {
+    kind: 'enum', flag: 'casil-mode', env: 'ARQON_CASIL_MODE', default: 'enforce', values: ['enforce', 'monitor', 'off'],
+    doc: 'Server default CASIL mode (docs/casil.md): enforce applies decisions, monitor only records them, off skips inspection. Tenants and scopes may override it in the config file `casil` section.',
+  },
+  casilDefaultDecision: {
+    kind: 'enum', flag: 'casil-default-decision', env: 'ARQON_CASIL_DEFAULT_DECISION', default: 'block', values: ['block', 'allow'],
+    doc: 'What CASIL does when an inspection fails internally or exceeds its time budget: block (fail closed, CASIL_INTERNAL_ERROR) or allow.',
+  },
+  casilTimeBudgetMs: {
+    kind: 'int', flag: 'casil-time-budget-ms', env: 'ARQON_CASIL_TIME_BUDGET_MS', default: 20, min: 1, max: 10_000,
+    doc: 'Time budget of one inspection in ms; an inspection over it gets the default decision.',
+  },
+  casilMetadata: {
+    kind: 'bool', flag: 'casil-metadata', env: 'ARQON_CASIL_METADATA', default: false,
+    doc: 'Attach metadata.casil (kind, risk_level, flags, decision, reason_code) to delivered envelopes of inspected messages.',
+  },
+  redisUrl: {
+    kind: 'optional-string', flag: 'redis-url', env: 'ARQON_REDIS_URL', default: undefined,
+    doc: 'Redis URL (redis://[user:pass@]host:port[/db]); enables durable history in Redis Streams and the multi-node spine. Unset: memory only.',
+  },
+  redisOptional: {
+    kind: 'bool', flag: 'redis-optional', env: 'ARQON_REDIS_OPTIONAL', default: false,
+    doc: 'When Redis is unreachable at start, run on memory instead of refusing to start.',
+  },
+  redisKeyPrefix: {
+    kind: 'string', flag: 'redis-key-prefix', env: 'ARQON_REDIS_KEY_PREFIX', default: 'arqon',
+    doc: 'Prefix of every Redis key and pub/sub channel this deployment uses (docs/operations.md lists them).',
+  },
+  nodeId: {
+    kind: 'optional-string', flag: 'node-id', env: 'ARQON_NODE_ID', default: undefined,
+    doc: 'This node\'s id in a multi-node deployment; unset: generated at start (hostname + random suffix).',
+  },
+  nodeTtlMs: {
+    kind: 'int', flag: 'node-ttl-ms', env: 'ARQON_NODE_TTL_MS', default: 10_000, min: 1_000, max: 600_000,
+    doc: 'A node that has not refreshed its heartbeat key for this long is considered dead: its presence and capabilities are removed by the other nodes. It refreshes every third of it.',
+  },
   logLevel: {
     kind: 'enum', flag: 'log-level', env: 'ARQON_LOG_LEVEL', default: 'info',
     values: ['debug', 'info', 'warn', 'error', 'silent'],
@@ -214,6 +250,8 @@ export type ConfigKey = keyof typeof CONFIG_SCHEMA;
 export type Config = { readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_SCHEMA)[K]> } & {
   /** Per-tenant limit overrides (config file or programmatic only), see tenants.ts. */
   readonly tenants: TenantOverrides;
+  /** The config file's `casil` policy section, as given (undefined: built-in defaults); see src/casil. */
+  readonly casil: unknown;
 };
 
 /** Option keys with their descriptors, in schema order. */
