@@ -7,9 +7,9 @@ export type EmbeddingErrorCode =
   | 'MODEL_NOT_BUILT'
   | 'MODEL_INCOMPATIBLE'
   | 'PROVIDER_CLOSED'
-  /** More requests in flight than the worker provider's bound. */
+  /** Past a bound: the worker provider's requests in flight, or the batcher's queued texts. */
   | 'OVERLOADED'
-  /** The worker thread hosting the model died. */
+  /** The worker process hosting the model died. */
   | 'WORKER_FAILED';
 
 export class EmbeddingError extends Error {

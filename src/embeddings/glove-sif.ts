@@ -23,17 +23,22 @@ import { env, pipeline, type FeatureExtractionPipeline } from '@xenova/transform
 
 import { EmbeddingError } from './errors.js';
 import { MODELS_DIR } from './models-dir.js';
+import { intraOpThreadsOption, ONNX_DEFAULT_THREADS, setIntraOpThreads } from './onnx-threads.js';
 import type { EmbeddingProvider } from './provider.js';
 
 export const GLOVE_SIF_MODEL_ID = 'glove-sif-100';
 export const GLOVE_SIF_DIMENSION = 100;
 const MODEL_NAME = 'glove-sif';
+/** onnxruntime's default pool: one thread measured no faster for this model (onnx-threads.ts). */
+const DEFAULT_INTRA_OP_THREADS = ONNX_DEFAULT_THREADS;
 
 export interface GloveSifOptions {
   /** Folder holding `glove-sif/`; defaults to the repository's models/. */
   readonly modelsDir?: string;
   /** Texts per model call; bounds the padded [batch, tokens] tensors. Default 64. */
   readonly maxBatchSize?: number;
+  /** onnxruntime intra-op threads; 0 (the default) keeps onnxruntime's default pool (see onnx-threads.ts). */
+  readonly intraOpThreads?: number;
 }
 
 export class GloveSifProvider implements EmbeddingProvider {
@@ -52,12 +57,14 @@ export class GloveSifProvider implements EmbeddingProvider {
     const modelsDir = options.modelsDir ?? MODELS_DIR;
     const maxBatchSize = options.maxBatchSize ?? 64;
     if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new RangeError(`maxBatchSize must be a positive integer, got ${maxBatchSize}`);
+    const intraOpThreads = intraOpThreadsOption(options.intraOpThreads, DEFAULT_INTRA_OP_THREADS);
     await checkBuildRecord(join(modelsDir, MODEL_NAME));
     env.allowRemoteModels = false;
     env.allowLocalModels = true;
     env.localModelPath = modelsDir.endsWith('/') ? modelsDir : `${modelsDir}/`;
     try {
       const pipe = await pipeline('feature-extraction', MODEL_NAME, { quantized: false, local_files_only: true });
+      await setIntraOpThreads(pipe, join(modelsDir, MODEL_NAME, 'onnx', 'model.onnx'), intraOpThreads);
       return new GloveSifProvider(pipe, maxBatchSize);
     } catch (err) {
       throw new EmbeddingError('MODEL_INCOMPATIBLE', GLOVE_SIF_MODEL_ID, `could not load ${join(modelsDir, MODEL_NAME)}`, { cause: err });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { env, pipeline, type FeatureExtractionPipeline } from '@xenova/transformers';
 import { EmbeddingError } from './errors.js';
 import { MODELS_DIR } from './models-dir.js';
+import { intraOpThreadsOption, setIntraOpThreads } from './onnx-threads.js';
 import type { EmbeddingProvider } from './provider.js';
 import { UseLiteSegmenter } from './use-lite-segmenter.js';
 
@@ -15,12 +16,16 @@ const MODEL_ID = 'use-lite-512';
 const MODEL_NAME = 'use-lite';
 const DIMENSION = 512;
 const SEPARATOR = '\u2581';
+/** One onnxruntime thread: measured faster than the default pool on the 2-core target (onnx-threads.ts). */
+const DEFAULT_INTRA_OP_THREADS = 1;
 
 export interface UseLiteOptions {
   /** Folder holding `use-lite/`; defaults to the repository's models/. */
   readonly modelsDir?: string;
   /** Texts per model call; bounds the padded [batch, 128] tensors. Default 32. */
   readonly maxBatchSize?: number;
+  /** onnxruntime intra-op threads; 0 keeps onnxruntime's default pool (see onnx-threads.ts). Default 1. */
+  readonly intraOpThreads?: number;
 }
 
 /** The part of transformers.js's Unigram tokenizer model this provider relies on. */
@@ -72,6 +77,7 @@ export class UseLiteProvider implements EmbeddingProvider {
     const modelsDir = options.modelsDir ?? MODELS_DIR;
     const maxBatchSize = options.maxBatchSize ?? 32;
     if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new RangeError(`maxBatchSize must be a positive integer, got ${maxBatchSize}`);
+    const intraOpThreads = intraOpThreadsOption(options.intraOpThreads, DEFAULT_INTRA_OP_THREADS);
     const onnxFile = join(modelsDir, MODEL_NAME, 'onnx', 'model.onnx');
     if (!existsSync(onnxFile)) {
       throw new EmbeddingError('MODEL_NOT_BUILT', MODEL_ID, `${onnxFile} is missing: run \`npm run build:models\` (npm ci runs it)`);
@@ -82,6 +88,7 @@ export class UseLiteProvider implements EmbeddingProvider {
     let pipe: FeatureExtractionPipeline;
     try {
       pipe = await pipeline('feature-extraction', MODEL_NAME, { quantized: false, local_files_only: true });
+      await setIntraOpThreads(pipe, onnxFile, intraOpThreads);
     } catch (err) {
       throw new EmbeddingError('MODEL_INCOMPATIBLE', MODEL_ID, `could not load ${join(modelsDir, MODEL_NAME)}`, { cause: err });
     }
