@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run eval:routing -- --dataset FILE [--model glove-sif|use-lite] [--weights C,E,L] [--threshold T] [--json-only]`
+ * `npm run eval:routing -- --dataset FILE [--model glove-sif|use-lite] [--weights C,E,L] [--threshold T|default] [--margin M] [--fit] [--json-only]`
  *
  * Offline routing evaluation with the production code path: a SemanticRouter
  * over the chosen embedding provider registers the dataset's agents (one
@@ -8,7 +8,9 @@
  * accuracy on in-scope queries, no-match recall on out-of-scope ones (expect
  * null) and per-query latency (embedding included). The no-match threshold is
  * chosen on `validation` (eval-metrics.ts: maximise balanced accuracy) unless
- * `--threshold` fixes it; without either, the router's default applies.
+ * `--threshold` fixes it (`--threshold default`: the router's default for the
+ * model, as a server would route). `--fit` fits the router's defaults on
+ * `validation` instead (eval-fit.ts) and routes no query.
  * Never tune on `queries`. The JSON summary is always the last stdout line.
  */
 import { readFile } from 'node:fs/promises';
@@ -20,8 +22,9 @@ import { GloveSifProvider } from '../embeddings/glove-sif.js';
 import type { EmbeddingProvider } from '../embeddings/provider.js';
 import { WorkerEmbeddingProvider } from '../embeddings/worker-provider.js';
 import { SemanticRouter } from '../router/semantic/semantic-router.js';
-import type { SemanticOptionsInput } from '../router/semantic/options.js';
+import { scoringFor, type SemanticOptionsInput } from '../router/semantic/options.js';
 import { parseEvalDataset, type EvalDataset, type EvalQuery } from './eval-dataset.js';
+import { collectComponents, fitDefaults, formatFit, type FitResult } from './eval-fit.js';
 import { chooseThreshold, latency, metricsAt, nearTieRate, type Latency, type QueryResult, type ThresholdMetrics } from './eval-metrics.js';
 
 const MODELS = ['glove-sif', 'use-lite'] as const;
@@ -32,7 +35,11 @@ export interface EvalArgs {
   readonly dataset: string;
   readonly model: ModelName;
   readonly weights: SemanticOptionsInput['weights'] | undefined;
-  readonly threshold: number | undefined;
+  /** A number fixes the threshold; 'default' takes the router's; undefined chooses it on validation. */
+  readonly threshold: number | 'default' | undefined;
+  /** Overrides the model's balancing margin (reported near-ties). */
+  readonly margin: number | undefined;
+  readonly fit: boolean;
   readonly jsonOnly: boolean;
 }
 
@@ -40,7 +47,7 @@ export class EvalUsageError extends Error {
   override readonly name = 'EvalUsageError';
 }
 
-const USAGE = 'usage: eval-routing --dataset FILE [--model glove-sif|use-lite] [--weights C,E,L] [--threshold T] [--json-only]';
+const USAGE = 'usage: eval-routing --dataset FILE [--model glove-sif|use-lite] [--weights C,E,L] [--threshold T|default] [--margin M] [--fit] [--json-only]';
 
 export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   let values;
@@ -52,6 +59,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
         model: { type: 'string', default: 'glove-sif' },
         weights: { type: 'string' },
         threshold: { type: 'string' },
+        margin: { type: 'string' },
+        fit: { type: 'boolean', default: false },
         'json-only': { type: 'boolean', default: false },
       },
     }));
@@ -67,12 +76,20 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     if (w.length !== 3 || w.some((x) => !Number.isFinite(x))) throw new EvalUsageError('--weights takes three numbers: centroid,examples,lexical');
     weights = { centroid: w[0]!, examples: w[1]!, lexical: w[2]! };
   }
-  let threshold: number | undefined;
-  if (values.threshold !== undefined) {
+  let threshold: EvalArgs['threshold'];
+  if (values.threshold === 'default') threshold = 'default';
+  else if (values.threshold !== undefined) {
     threshold = Number(values.threshold);
     if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1) throw new EvalUsageError('--threshold must be a number in [-1, 1]');
   }
-  return { dataset: values.dataset, model: model as ModelName, weights, threshold, jsonOnly: values['json-only'] === true };
+  let margin: number | undefined;
+  if (values.margin !== undefined) {
+    margin = Number(values.margin);
+    if (!Number.isFinite(margin) || margin < 0 || margin > 1) throw new EvalUsageError('--margin must be a number in [0, 1]');
+  }
+  const fit = values.fit === true;
+  if (fit && threshold !== undefined) throw new EvalUsageError('--fit chooses the threshold itself: drop --threshold');
+  return { dataset: values.dataset, model: model as ModelName, weights, threshold, margin, fit, jsonOnly: values['json-only'] === true };
 }
 
 async function loadProvider(model: ModelName): Promise<EmbeddingProvider> {
@@ -111,11 +128,21 @@ export interface EvalSummary {
   readonly registerMs: number;
 }
 
-export async function evaluate(args: EvalArgs, dataset: EvalDataset, log: (line: string) => void = () => {}): Promise<EvalSummary> {
+/** The production router over the model's provider, with every agent of the dataset registered (index built at once). */
+async function withRouter<T>(
+  args: EvalArgs,
+  dataset: EvalDataset,
+  log: (line: string) => void,
+  body: (router: SemanticRouter, modelId: string, registerMs: number) => Promise<T>,
+): Promise<T> {
   const provider = await loadProvider(args.model);
   const router = new SemanticRouter({
     providers: [provider],
-    options: { ...(args.weights === undefined ? {} : { weights: args.weights }), index: { build: 'sync' } },
+    options: {
+      ...(args.weights === undefined ? {} : { weights: args.weights }),
+      ...(args.margin === undefined ? {} : { balanceMargin: args.margin }),
+      index: { build: 'sync' },
+    },
   });
   try {
     const t0 = process.hrtime.bigint();
@@ -123,12 +150,40 @@ export async function evaluate(args: EvalArgs, dataset: EvalDataset, log: (line:
     await router.idle(TENANT);
     const registerMs = Number(process.hrtime.bigint() - t0) / 1e6;
     log(`registered ${dataset.agents.length} agents in ${registerMs.toFixed(0)} ms (${provider.modelId})`);
-    // Warm-up (first inference allocates): not timed.
+    return await body(router, provider.modelId, registerMs);
+  } finally {
+    router.close();
+    await provider.close();
+  }
+}
+
+export interface FitSummary extends FitResult {
+  readonly dataset: string;
+  readonly source: string | null;
+  readonly model: ModelName;
+  readonly modelId: string;
+  readonly agents: number;
+}
+
+/** `--fit`: fits weights, threshold and margin on `validation` only (eval-fit.ts); `queries` is not read. */
+export async function fit(args: EvalArgs, dataset: EvalDataset, log: (line: string) => void = () => {}): Promise<FitSummary> {
+  if (dataset.validation.length === 0) throw new EvalUsageError('--fit needs a dataset with validation texts');
+  return withRouter(args, dataset, log, async (router, modelId) => {
+    const rows = await collectComponents(router, TENANT, dataset.validation);
+    log(`validation: ${rows.length} texts scored`);
+    return { dataset: args.dataset, source: dataset.source, model: args.model, modelId, agents: dataset.agents.length, ...fitDefaults(rows) };
+  });
+}
+
+export async function evaluate(args: EvalArgs, dataset: EvalDataset, log: (line: string) => void = () => {}): Promise<EvalSummary> {
+  return withRouter(args, dataset, log, async (router, modelId, registerMs) => {
+    const profile = scoringFor(router.options, modelId);
+    // Warm-up (first inference allocates): not timed, and its result is not used.
     for (let i = 0; i < 5; i++) await routeOne(router, dataset.queries[0]!);
 
     let validation: ThresholdMetrics | null = null;
-    let threshold = args.threshold ?? router.options.threshold;
-    let thresholdFrom: EvalSummary['thresholdFrom'] = args.threshold === undefined ? 'default' : 'flag';
+    let threshold = typeof args.threshold === 'number' ? args.threshold : profile.threshold;
+    let thresholdFrom: EvalSummary['thresholdFrom'] = typeof args.threshold === 'number' ? 'flag' : 'default';
     if (dataset.validation.length > 0) {
       const results = await routeAll(router, dataset.validation);
       if (args.threshold === undefined) {
@@ -148,21 +203,18 @@ export async function evaluate(args: EvalArgs, dataset: EvalDataset, log: (line:
       dataset: args.dataset,
       source: dataset.source,
       model: args.model,
-      modelId: provider.modelId,
+      modelId,
       agents: dataset.agents.length,
-      weights: router.options.weights,
-      balanceMargin: router.options.balanceMargin,
+      weights: profile.weights,
+      balanceMargin: profile.balanceMargin,
       thresholdFrom,
       threshold,
       validation,
-      queries: { ...metricsAt(results, threshold), nearTieRate: nearTieRate(results, router.options.balanceMargin) },
+      queries: { ...metricsAt(results, threshold), nearTieRate: nearTieRate(results, profile.balanceMargin) },
       latencyMs: latency(results.map((r) => r.ms)),
       registerMs,
     };
-  } finally {
-    router.close();
-    await provider.close();
-  }
+  });
 }
 
 const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
@@ -197,9 +249,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`eval-routing: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
-  const summary = await evaluate(args, dataset, (line) => {
+  const log = (line: string): void => {
     if (!args.jsonOnly) process.stderr.write(`${line}\n`);
-  });
+  };
+  if (args.fit) {
+    const fitted = await fit(args, dataset, log);
+    if (!args.jsonOnly) process.stdout.write(`${formatFit(fitted.modelId, fitted, { centroid: 0.4, examples: 0.4, lexical: 0.2 })}\n`);
+    process.stdout.write(`${JSON.stringify(fitted)}\n`);
+    return 0;
+  }
+  const summary = await evaluate(args, dataset, log);
   if (!args.jsonOnly) process.stdout.write(`${formatReport(summary)}\n`);
   // Infinity never reaches JSON: every figure is finite or null.
   process.stdout.write(`${JSON.stringify(summary)}\n`);

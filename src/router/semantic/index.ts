@@ -10,11 +10,15 @@ export type { ScoreComponents } from './scoring.js';
 export {
   parseSemanticOptions,
   defaultSemanticOptions,
+  scoringFor,
+  type ScoringProfile,
+  type ScoringProfileInput,
   type SemanticOptions,
   type SemanticOptionsInput,
   type ScoreWeights,
   type IndexSettings,
 } from './options.js';
+export { FITTED_SCORING } from './model-defaults.js';
 export { parseCapabilitySpec, parseCapabilitySpecs, capabilityTexts, type CapabilitySpec, type CapabilityLimits } from './capability.js';
 export { LeastLoadedBalancer } from './balancer.js';
 export type { VectorIndex, VectorHit, VectorIndexStats } from './vector-index.js';

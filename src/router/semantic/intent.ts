@@ -5,7 +5,7 @@
  */
 import type { EmbeddingModelInfo } from '../../embeddings/provider.js';
 import { ParameterError } from '../../protocol/errors.js';
-import type { SemanticOptions } from './options.js';
+import { scoringFor, type SemanticOptions } from './options.js';
 
 export const ROUTE_MODES = ['best', 'all', 'k'] as const;
 /** `best`: one agent (load-balanced among near-ties); `all`: every agent above the threshold; `k`: the k best agents. */
@@ -71,7 +71,7 @@ export function checkIntent(
   } else if (intent.k !== undefined) {
     throw new ParameterError('k', 'k applies to mode "k" only');
   }
-  const threshold = intent.minScore ?? options.threshold;
+  const threshold = intent.minScore ?? scoringFor(options, modelId).threshold;
   if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < -1 || threshold > 1) {
     throw new ParameterError('min_score', 'min_score must be a number in [-1, 1]');
   }

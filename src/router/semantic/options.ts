@@ -3,11 +3,16 @@
  * `parseSemanticOptions()` that validates overrides once, names the
  * offending key (`semantic.<path>`) and returns a frozen object.
  *
- * The score weights and the no-match threshold are placeholders until they
- * are fitted on development data; everything that could be tuned is here.
+ * Scoring (weights, no-match threshold, balancing margin) is per embedding
+ * model: a model's scores live on its own scale, so one threshold cannot fit
+ * two models. For a model id the profile is, field by field:
+ *   input.models[id]  >  input.weights / threshold / balanceMargin
+ *   >  the fitted table (model-defaults.ts)  >  the generic defaults below.
+ * Everything that could be tuned is here.
  */
 import { ConfigError } from '../../config/parse.js';
 import { DEFAULT_CAPABILITY_LIMITS, type CapabilityLimits } from './capability.js';
+import { FITTED_SCORING } from './model-defaults.js';
 
 /** Weights of the fused score's components (need not sum to 1: the score divides by their sum). */
 export interface ScoreWeights {
@@ -33,14 +38,27 @@ export interface IndexSettings {
   readonly sliceMs: number;
 }
 
-export interface SemanticOptions {
+/** How one model's scores are fused and judged. */
+export interface ScoringProfile {
   readonly weights: ScoreWeights;
   /** Minimum fused score for a match (no-match below it); an intent's `min_score` overrides it. */
   readonly threshold: number;
-  /** How many best text similarities the examples component averages. */
-  readonly topExamples: number;
   /** In `best` mode, agents within this margin of the best score share the load. */
   readonly balanceMargin: number;
+}
+
+export interface ScoringProfileInput {
+  readonly weights?: Partial<ScoreWeights>;
+  readonly threshold?: number;
+  readonly balanceMargin?: number;
+}
+
+/** `weights`, `threshold` and `balanceMargin` are the profile of models without one in `models`. */
+export interface SemanticOptions extends ScoringProfile {
+  /** Scoring per model id: the fitted table, overridden by the input. */
+  readonly models: Readonly<Record<string, ScoringProfile>>;
+  /** How many best text similarities the examples component averages. */
+  readonly topExamples: number;
   /** Nearest text vectors fetched per route (candidate generation), before grouping by capability. */
   readonly candidateTexts: number;
   /** Ceiling when `all` mode widens the candidate search. */
@@ -55,15 +73,25 @@ export interface SemanticOptions {
 }
 
 export type SemanticOptionsInput = {
-  readonly [K in keyof SemanticOptions]?: SemanticOptions[K] extends object ? Partial<SemanticOptions[K]> : SemanticOptions[K];
+  readonly [K in Exclude<keyof SemanticOptions, 'models'>]?: SemanticOptions[K] extends object ? Partial<SemanticOptions[K]> : SemanticOptions[K];
+} & {
+  /** Per model id; these fields beat the global ones and the fitted table. */
+  readonly models?: Readonly<Record<string, ScoringProfileInput>>;
 };
+
+/** The scoring profile in force for a model id. */
+export function scoringFor(options: SemanticOptions, modelId: string): ScoringProfile {
+  return options.models[modelId] ?? { weights: options.weights, threshold: options.threshold, balanceMargin: options.balanceMargin };
+}
 
 export function defaultSemanticOptions(): SemanticOptions {
   return {
+    // Generic profile, for models without fitted defaults (e.g. vector-only models).
     weights: { centroid: 0.4, examples: 0.4, lexical: 0.2 },
     threshold: 0.45,
-    topExamples: 3,
     balanceMargin: 0.02,
+    models: FITTED_SCORING,
+    topExamples: 3,
     candidateTexts: 64,
     maxCandidateTexts: 2048,
     noMatchCandidates: 3,
@@ -90,17 +118,39 @@ function num(key: string, value: unknown, min: number, max: number, integer = fa
   return value;
 }
 
+/** `base` overridden by each input in turn (later wins), validated and frozen; `at` prefixes error keys. */
+function profile(at: string, base: ScoringProfile, ...inputs: readonly (ScoringProfileInput | undefined)[]): ScoringProfile {
+  let w: Partial<ScoreWeights> = base.weights;
+  let threshold: unknown = base.threshold;
+  let balanceMargin: unknown = base.balanceMargin;
+  for (const input of inputs) {
+    w = { ...w, ...input?.weights };
+    threshold = input?.threshold ?? threshold;
+    balanceMargin = input?.balanceMargin ?? balanceMargin;
+  }
+  const weights = Object.freeze({
+    centroid: num(`${at}weights.centroid`, w.centroid, 0, 1),
+    examples: num(`${at}weights.examples`, w.examples, 0, 1),
+    lexical: num(`${at}weights.lexical`, w.lexical, 0, 1),
+  });
+  if (weights.centroid + weights.examples === 0) {
+    throw new ConfigError(`semantic.${at}weights`, `semantic.${at}weights: centroid and examples cannot both be 0 (vector-only intents would score nothing)`);
+  }
+  return Object.freeze({
+    weights,
+    threshold: num(`${at}threshold`, threshold, -1, 1),
+    balanceMargin: num(`${at}balanceMargin`, balanceMargin, 0, 1),
+  });
+}
+
 /** Defaults overridden by `input`, validated and deeply frozen. */
 export function parseSemanticOptions(input: SemanticOptionsInput = {}): SemanticOptions {
   const d = defaultSemanticOptions();
-  const w = { ...d.weights, ...input.weights };
-  const weights = Object.freeze({
-    centroid: num('weights.centroid', w.centroid, 0, 1),
-    examples: num('weights.examples', w.examples, 0, 1),
-    lexical: num('weights.lexical', w.lexical, 0, 1),
-  });
-  if (weights.centroid + weights.examples === 0) {
-    throw new ConfigError('semantic.weights', 'semantic.weights: centroid and examples cannot both be 0 (vector-only intents would score nothing)');
+  const global: ScoringProfileInput = { weights: input.weights, threshold: input.threshold, balanceMargin: input.balanceMargin };
+  const generic = profile('', d, global);
+  const models: Record<string, ScoringProfile> = {};
+  for (const id of new Set([...Object.keys(d.models), ...Object.keys(input.models ?? {})])) {
+    models[id] = profile(`models.${id}.`, d.models[id] ?? d, global, input.models?.[id]);
   }
   const l = { ...d.capabilityLimits, ...input.capabilityLimits };
   const capabilityLimits = Object.freeze({
@@ -124,10 +174,9 @@ export function parseSemanticOptions(input: SemanticOptionsInput = {}): Semantic
   });
   const candidateTexts = num('candidateTexts', input.candidateTexts ?? d.candidateTexts, 1, 100_000, true);
   return Object.freeze({
-    weights,
-    threshold: num('threshold', input.threshold ?? d.threshold, -1, 1),
+    ...generic,
+    models: Object.freeze(models),
     topExamples: num('topExamples', input.topExamples ?? d.topExamples, 1, 1024, true),
-    balanceMargin: num('balanceMargin', input.balanceMargin ?? d.balanceMargin, 0, 1),
     candidateTexts,
     maxCandidateTexts: num('maxCandidateTexts', input.maxCandidateTexts ?? d.maxCandidateTexts, candidateTexts, 1_000_000, true),
     noMatchCandidates: num('noMatchCandidates', input.noMatchCandidates ?? d.noMatchCandidates, 0, 1024, true),

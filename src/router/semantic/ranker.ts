@@ -13,7 +13,7 @@
 import type { CapabilityEntry, TenantSpace } from './capability-registry.js';
 import type { LexicalQuery } from './lexical.js';
 import type { ModelSpace } from './model-space.js';
-import type { SemanticOptions } from './options.js';
+import type { ScoreWeights, SemanticOptions } from './options.js';
 import { fuse, vectorComponents, type ScoreComponents } from './scoring.js';
 
 export interface ScoredCandidate {
@@ -58,6 +58,8 @@ export interface RankRequest {
   readonly lexical: LexicalQuery | null;
   /** Text vectors to fetch first. */
   readonly texts: number;
+  /** The fusion weights of the intent's model (options.ts `scoringFor`). */
+  readonly weights: ScoreWeights;
   /** The lowest score a capability not yet seen would need to matter, given the ranking so far. */
   readonly target: (ranked: readonly ScoredCandidate[]) => number;
 }
@@ -66,7 +68,14 @@ export class Ranker {
   constructor(private readonly options: SemanticOptions) {}
 
   /** Scores one capability against a unit query. */
-  score(entry: CapabilityEntry, modelId: string, query: Float32Array, lexical: LexicalQuery | null, space: TenantSpace): ScoredCandidate {
+  score(
+    entry: CapabilityEntry,
+    modelId: string,
+    query: Float32Array,
+    lexical: LexicalQuery | null,
+    space: TenantSpace,
+    weights: ScoreWeights,
+  ): ScoredCandidate {
     const embedding = entry.embeddings.get(modelId);
     const vector =
       embedding === undefined
@@ -76,7 +85,7 @@ export class Ranker {
       ...vector,
       lexical: lexical === null ? null : space.lexical.similarity(lexical, entry.id),
     };
-    return { entry, score: fuse(components, this.options.weights), components };
+    return { entry, score: fuse(components, weights), components };
   }
 
   rank(req: RankRequest): Ranking {
@@ -93,14 +102,14 @@ export class Ranker {
       for (let i = 0; i < n; i++) {
         const entry = models.owner(hits[i]!.label);
         if (entry === undefined || scored.has(entry.id)) continue;
-        const s = this.score(entry, models.modelId, req.query, req.lexical, req.space);
+        const s = this.score(entry, models.modelId, req.query, req.lexical, req.space, req.weights);
         scored.set(entry.id, s);
       }
       for (const s of scored.values()) ranked.push(s);
       ranked.sort(compareScored);
       const floor = n === 0 ? Infinity : hits[n - 1]!.similarity;
       const exhausted = texts >= models.size;
-      if (exhausted || texts >= max || floor < this.vectorBound(req.target(ranked), req.lexical !== null)) {
+      if (exhausted || texts >= max || floor < vectorBound(req.weights, req.target(ranked), req.lexical !== null)) {
         return { ranked, textsSearched: n };
       }
       texts = Math.min(texts * 2, max);
@@ -110,11 +119,11 @@ export class Ranker {
       }
     }
   }
+}
 
-  /** The text similarity an unseen capability would need to reach `target` (see the module comment). */
-  vectorBound(target: number, hasText: boolean): number {
-    const { centroid, examples, lexical } = this.options.weights;
-    const wv = centroid + examples;
-    return hasText ? (target * (wv + lexical) - lexical) / wv : target;
-  }
+/** The text similarity an unseen capability would need to reach `target` (see the module comment). */
+export function vectorBound(weights: ScoreWeights, target: number, hasText: boolean): number {
+  const { centroid, examples, lexical } = weights;
+  const wv = centroid + examples;
+  return hasText ? (target * (wv + lexical) - lexical) / wv : target;
 }

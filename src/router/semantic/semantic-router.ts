@@ -17,7 +17,7 @@ import { capabilityTexts, parseCapabilitySpecs, type CapabilitySpec } from './ca
 import { CapabilityRegistry, type CapabilityEntry, type EmbeddedCapability, type TenantSpace } from './capability-registry.js';
 import { checkIntent, type CheckedIntent, type Intent } from './intent.js';
 import type { ModelSpace } from './model-space.js';
-import { parseSemanticOptions, type SemanticOptions, type SemanticOptionsInput } from './options.js';
+import { parseSemanticOptions, scoringFor, type ScoringProfile, type SemanticOptions, type SemanticOptionsInput } from './options.js';
 import type { ExplainedCandidate, NoMatchReason, RouteExplanation, RouteMatch, RouteOutcome } from './outcome.js';
 import { bestPerAgent, Ranker, type Ranking, type ScoredCandidate } from './ranker.js';
 import type { LexicalQuery } from './lexical.js';
@@ -47,9 +47,10 @@ export interface ModelSpaceStats extends VectorIndexStats {
   readonly migrating: boolean;
 }
 
-/** A prepared intent: validated, embedded (unit vector, or null for a zero vector). */
+/** A prepared intent: validated, embedded (unit vector, or null for a zero vector), with its model's scoring. */
 interface Prepared extends CheckedIntent {
   readonly unit: Float32Array | null;
+  readonly scoring: ScoringProfile;
 }
 
 function toMatch(c: ScoredCandidate): RouteMatch {
@@ -189,8 +190,8 @@ export class SemanticRouter {
       modelId: prepared.model.modelId,
       mode: prepared.mode,
       threshold: prepared.threshold,
-      weights: this.options.weights,
-      balanceMargin: this.options.balanceMargin,
+      weights: prepared.scoring.weights,
+      balanceMargin: prepared.scoring.balanceMargin,
       index: stats,
       textsSearched: ranking?.textsSearched ?? 0,
       candidates,
@@ -212,6 +213,7 @@ export class SemanticRouter {
       ...ms,
       query: prepared.unit,
       lexical: this.lexical(ms.space, prepared.text),
+      weights: prepared.scoring.weights,
       texts: Math.max(this.options.candidateTexts, k * this.options.topExamples),
       target: (r) => Math.max(floor, r.length >= k ? r[k - 1]!.score : -Infinity),
     });
@@ -238,13 +240,14 @@ export class SemanticRouter {
 
   private async prepare(intent: Intent): Promise<Prepared> {
     const checked = checkIntent(intent, this.options, this.models, this.defaultModelId);
-    if (checked.vector !== null) return { ...checked, unit: normalized(checked.vector) };
+    const scoring = scoringFor(this.options, checked.model.modelId);
+    if (checked.vector !== null) return { ...checked, scoring, unit: normalized(checked.vector) };
     const provider = this.providers.get(checked.model.modelId);
     if (provider === undefined) {
       throw new ParameterError('model_id', `model ${checked.model.modelId} takes vector intents only (no provider embeds text for it)`);
     }
     const [vector] = await provider.embed([checked.text ?? '']);
-    return { ...checked, unit: vector === undefined ? null : normalized(vector) };
+    return { ...checked, scoring, unit: vector === undefined ? null : normalized(vector) };
   }
 
   /** The tenant's space and its index for the intent's model, if it has one. */
@@ -273,11 +276,12 @@ export class SemanticRouter {
     if (p.unit === null) return { outcome: noMatch('zero_vector', []), ranking: null };
     if (ms === null) return { outcome: noMatch('no_candidates', []), ranking: null };
     const { threshold, mode, k } = p;
-    const margin = this.options.balanceMargin;
+    const margin = p.scoring.balanceMargin;
     const ranking = this.ranker.rank({
       ...ms,
       query: p.unit,
       lexical: this.lexical(ms.space, p.text),
+      weights: p.scoring.weights,
       texts: mode === 'k' ? Math.max(this.options.candidateTexts, k * this.options.topExamples * 2) : this.options.candidateTexts,
       target: (ranked) => {
         const agents = bestPerAgent(ranked);
