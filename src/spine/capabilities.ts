@@ -1,0 +1,131 @@
+/**
+ * Agents' capabilities across nodes. Each node writes its agents'
+ * declarations to one hash and announces every change on one channel all
+ * nodes subscribe to (registrations are rare next to messages); every node
+ * registers the other nodes' agents in its own semantic router, so an intent
+ * is matched against every agent of the tenant wherever it arrives. A match
+ * on another node's agent is forwarded on that node's agent channel, to that
+ * node only. A dead node's agents are removed by its reaper.
+ */
+import type { Redis } from 'ioredis';
+import type { SpineKeys } from './keys.js';
+import type { Subscriber } from './subscriber.js';
+import { decodeSpineMessage, encodeSpineMessage } from './wire.js';
+
+/** One agent's declaration as stored and announced; `capabilities` empty: the agent is gone. */
+export interface AgentRecord {
+  readonly agent: string;
+  readonly node: string;
+  readonly tenant: string;
+  readonly client_id: string;
+  readonly capabilities: readonly unknown[];
+}
+
+/** What the spine needs from the node's semantic routing. */
+export interface AgentSink {
+  /** Registers (or, with no capabilities, removes) another node's agent in this node's router. */
+  remoteAgentChanged(record: AgentRecord): void;
+  /** Delivers an intent another node routed to a local agent; false when the agent is gone. */
+  deliverToAgent(agentId: string, bytes: Buffer): boolean;
+}
+
+export class CapabilityShare {
+  /** Other nodes' agents: where to forward a match. */
+  private readonly remote = new Map<string, AgentRecord>();
+  /** This node's agents, restated after a reconnect. */
+  private readonly local = new Map<string, AgentRecord>();
+
+  constructor(
+    private readonly pub: Redis,
+    private readonly sub: Subscriber,
+    private readonly keys: SpineKeys,
+    private readonly nodeId: string,
+    private readonly sink: AgentSink,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Subscribes to changes and to this node's agent channel, then loads the agents already declared. */
+  async start(): Promise<void> {
+    this.sub.add(this.keys.capabilityChanges(), (raw) => {
+      const message = decodeSpineMessage(raw);
+      if (message === null || message.origin === this.nodeId) return;
+      const record = parseRecord(message.bytes.toString());
+      if (record !== null && record.node !== this.nodeId) this.apply(record);
+    });
+    this.sub.add(this.keys.nodeAgents(this.nodeId), (raw) => {
+      const message = decodeSpineMessage(raw);
+      if (message === null) return;
+      const eol = message.bytes.indexOf(0x0a);
+      if (eol < 1) return;
+      this.sink.deliverToAgent(message.bytes.toString('utf8', 0, eol), message.bytes.subarray(eol + 1));
+    });
+    await Promise.all([this.sub.ready(this.keys.capabilityChanges()), this.sub.ready(this.keys.nodeAgents(this.nodeId))]);
+    for (const raw of Object.values(await this.pub.hgetall(this.keys.capabilities()))) {
+      const record = parseRecord(raw);
+      if (record !== null && record.node !== this.nodeId) this.apply(record);
+    }
+  }
+
+  private apply(record: AgentRecord): void {
+    if (record.capabilities.length === 0) this.remote.delete(record.agent);
+    else this.remote.set(record.agent, record);
+    this.sink.remoteAgentChanged(record);
+  }
+
+  /** A local agent declared, changed or lost its capabilities (empty: gone). */
+  changed(record: AgentRecord): void {
+    if (record.capabilities.length === 0) this.local.delete(record.agent);
+    else this.local.set(record.agent, record);
+    this.write(record);
+  }
+
+  private write(record: AgentRecord, origin = this.nodeId): void {
+    const p = this.pub.pipeline();
+    if (record.capabilities.length === 0) p.hdel(this.keys.capabilities(), record.agent);
+    else p.hset(this.keys.capabilities(), record.agent, JSON.stringify(record));
+    p.publish(this.keys.capabilityChanges(), encodeSpineMessage('E', origin, Buffer.from(JSON.stringify(record))));
+    p.exec().catch(this.onError);
+  }
+
+  clientIdOf(agentId: string): string | null {
+    return this.remote.get(agentId)?.client_id ?? null;
+  }
+
+  /** Forwards an intent's bytes to the node of a remote agent; false when the agent is not known. */
+  forward(agentId: string, bytes: Buffer): boolean {
+    const record = this.remote.get(agentId);
+    if (record === undefined) return false;
+    const message = encodeSpineMessage('E', this.nodeId, Buffer.concat([Buffer.from(`${agentId}\n`), bytes]));
+    this.pub.publish(this.keys.nodeAgents(record.node), message).catch(this.onError);
+    return true;
+  }
+
+  /** Removes a dead node's agents everywhere (announced on its behalf, so this node applies it too). */
+  async reap(deadNode: string): Promise<number> {
+    const all = await this.pub.hgetall(this.keys.capabilities());
+    let removed = 0;
+    for (const raw of Object.values(all)) {
+      const record = parseRecord(raw);
+      if (record === null || record.node !== deadNode) continue;
+      const gone = { ...record, capabilities: [] };
+      this.write(gone, deadNode);
+      this.apply(gone);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Restates this node's agents (after a reconnect or after being reaped). */
+  reassert(): void {
+    for (const record of this.local.values()) this.write(record);
+  }
+}
+
+function parseRecord(raw: string): AgentRecord | null {
+  try {
+    const r = JSON.parse(raw) as AgentRecord;
+    return typeof r.agent === 'string' && typeof r.node === 'string' && typeof r.tenant === 'string' && Array.isArray(r.capabilities) ? r : null;
+  } catch {
+    return null;
+  }
+}
