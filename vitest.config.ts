@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // server on port 0 and talk to it over real WebSockets (files named *.int.test.ts).
 export default defineConfig({
   test: {
+    // Finds or starts one Redis for the run and provides its URL (test/helpers/redis.ts).
+    globalSetup: ['test/setup/redis-global.ts'],
     projects: [
       {
         test: {

@@ -4,6 +4,7 @@
  * The result is frozen; errors name the offending key and where it came from.
  */
 import { readFileSync } from 'node:fs';
+import { validatePolicy } from '../casil/policy.js';
 import { parseTenantOverrides } from './tenants.js';
 import { CONFIG_SCHEMA, configOptions, type Config, type ConfigKey, type Option } from './schema.js';
 
@@ -76,8 +77,10 @@ export function parseConfig(sources: ConfigSources = {}): ParsedCommandLine {
   const parsedTenants = parseTenantOverrides(tenants?.value);
   if (typeof parsedTenants === 'string') throw new ConfigError('tenants', `invalid tenants from ${tenants?.from}: ${parsedTenants}`);
   out['tenants'] = parsedTenants;
-  // Validated against the CASIL policy schema when the server builds its engine (see src/casil).
+  // Validated here against the CASIL policy format (src/casil/policy.ts), so a bad section stops start-up.
   out['casil'] = casil === undefined ? undefined : deepFreeze(structuredClone(casil.value));
+  const casilError = validatePolicy(out['casil']);
+  if (casilError !== null) throw new ConfigError('casil', `invalid casil section from ${casil?.from}: ${casilError}`);
   const config = Object.freeze(out) as Config;
   crossCheck(config, (key) => raw[key]?.from ?? 'defaults');
   return { config, help };

@@ -201,7 +201,7 @@ export const CONFIG_SCHEMA = {
     doc: 'What CASIL does when an inspection fails internally or exceeds its time budget: block (fail closed, CASIL_INTERNAL_ERROR) or allow.',
   },
   casilTimeBudgetMs: {
-    kind: 'int', flag: 'casil-time-budget-ms', env: 'ARQON_CASIL_TIME_BUDGET_MS', default: 20, min: 1, max: 10_000,
+    kind: 'int', flag: 'casil-time-budget-ms', env: 'ARQON_CASIL_TIME_BUDGET_MS', default: 100, min: 1, max: 10_000,
     doc: 'Time budget of one inspection in ms; an inspection over it gets the default decision.',
   },
   casilMetadata: {

@@ -10,6 +10,9 @@ export interface HealthState {
   readonly reasons: readonly string[];
 }
 
+/** One component's contribution to /health: null when fine, else why not (see ArqonServer.addHealthCheck). */
+export type HealthCheck = () => string | null;
+
 /** An HTTP error body: the same `error` / `error_code` pair as the wire protocol, code from the registry. */
 function sendError(res: ServerResponse, status: number, code: ErrorCode, extra: Record<string, unknown> = {}): void {
   sendJson(res, status, { error: ERROR_CODES[code].message, error_code: code, ...extra });

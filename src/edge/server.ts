@@ -9,6 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { CasilGate, casilSettings, type Detector } from '../casil/index.js';
 import type { Config } from '../config/schema.js';
 import { resolveTenantLimits, type TenantLimits } from '../config/tenants.js';
 import { createAuthenticator } from '../identity/index.js';
@@ -21,7 +22,12 @@ import { ClientRegistry } from '../router/clients.js';
 import { SemanticRouterAdapter } from '../router/semantic-adapter.js';
 import { SemanticService, type ProviderLoader } from '../router/semantic-service.js';
 import { TopicRouter } from '../router/topic-router.js';
+import { linkSemantic } from '../spine/semantic-link.js';
+import { RedisSpine } from '../spine/spine.js';
+import { RedisUnavailableError } from '../storage/redis-connection.js';
+import { DeferredStreamStore } from '../storage/stream-store-deferred.js';
 import { MemoryStreamStore } from '../storage/stream-store-memory.js';
+import { RedisStreamStore } from '../storage/stream-store-redis.js';
 import type { StreamStore } from '../storage/stream-store.js';
 import { TelemetryHub } from '../telemetry/hub.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
@@ -33,7 +39,7 @@ import type { BusContext } from './context.js';
 import { UpgradeHandler } from './upgrade.js';
 import { armAt, clearExpiry, scheduleTokenExpiry } from './token-lifetime.js';
 import { Heartbeat } from './heartbeat.js';
-import { createHttpHandler, type HealthState } from './http.js';
+import { createHttpHandler, type HealthCheck, type HealthState } from './http.js';
 import { SessionHandler } from './session.js';
 
 export interface ServerOptions {
@@ -43,6 +49,10 @@ export interface ServerOptions {
   readonly clock?: () => number;
   /** Loads the semantic routing model instead of the one `semanticModel` names (tests). */
   readonly semanticProvider?: ProviderLoader;
+  /** Extra CASIL detectors run in every scope (tests inject a failing one to check fail-closed). */
+  readonly casilDetectors?: readonly Detector[];
+  /** CASIL's monotonic clock in ms for its time budget (tests). */
+  readonly casilClock?: () => number;
 }
 
 export class ArqonServer {
@@ -55,6 +65,10 @@ export class ArqonServer {
   private readonly heartbeat: Heartbeat;
   private readonly hooks: ConnectionHooks;
   private shuttingDown = false;
+  /** Set when the history store is Redis: opened in listen(), before the port opens. */
+  private readonly deferredStore: DeferredStreamStore | undefined;
+  /** Components' health contributions (see addHealthCheck). */
+  private readonly healthChecks: HealthCheck[] = [];
   private closed: Promise<void> | undefined;
 
   constructor(readonly config: Config, options: ServerOptions = {}) {
@@ -62,12 +76,21 @@ export class ArqonServer {
     const metrics = new BusMetrics({ defaultMetrics: true });
     const channels = new ChannelRegistry();
     const clients = new ClientRegistry();
+    // With --redis-url the store needs a connection, made in listen(): routers hold a stand-in until then.
+    this.deferredStore = options.store === undefined && config.redisUrl !== undefined ? new DeferredStreamStore() : undefined;
     const store =
-      options.store ?? new MemoryStreamStore({ maxMessages: config.historyMaxMessages, maxAgeMs: config.historyMaxAgeMs });
-    const topic = new TopicRouter({ channels, clients, store, metrics });
+      options.store ?? this.deferredStore ?? new MemoryStreamStore({ maxMessages: config.historyMaxMessages, maxAgeMs: config.historyMaxAgeMs });
+    // Several nodes, one bus: only with Redis; a single node has no spine object at all.
+    const spine = config.redisUrl === undefined ? undefined : new RedisSpine({
+      url: config.redisUrl, prefix: config.redisKeyPrefix, nodeId: config.nodeId, nodeTtlMs: config.nodeTtlMs, clients, logger,
+    });
+    const topic = new TopicRouter({ channels, clients, store, metrics, spine });
+    spine?.bind(topic);
     const semantic = new SemanticService(config.semanticModel, logger, options.semanticProvider, {
       requestTimeoutMs: config.semanticRequestTimeoutMs,
     });
+    // Agents' capabilities are shared with the other nodes (spine only).
+    if (spine !== undefined) linkSemantic(spine, semantic, logger);
     const telemetry = new TelemetryHub(config.telemetryBufferSize, () => ({
       connections: clients.size,
       channels: channels.size,
@@ -82,12 +105,17 @@ export class ArqonServer {
       maxChannels: config.tenantMaxChannels,
     };
     const tenantLimits = (tenant: string): TenantLimits => resolveTenantLimits(serverLimits, config.tenants, tenant);
+    // Built-in detectors plus any injected ones; the policy was validated when the config was parsed.
+    const casil = new CasilGate(casilSettings(config), config.casil, { metrics, telemetry }, {
+      ...(options.casilDetectors ? { extraDetectors: options.casilDetectors } : {}),
+      ...(options.casilClock ? { now: options.casilClock } : {}),
+    });
     this.bus = {
-      config, channels, clients, topic, semantic, store, metrics, telemetry, logger, authenticator, tenantLimits,
+      config, channels, clients, topic, semantic, store, casil, spine, metrics, telemetry, logger, authenticator, tenantLimits,
       clock: options.clock ?? Date.now, startedAt: new Date(), version: VERSION,
     };
     // The routing order (docs/protocol.md): 1. topic, 2. semantic.
-    this.session = new SessionHandler(this.bus, [topic, new SemanticRouterAdapter(semantic, metrics)]);
+    this.session = new SessionHandler(this.bus, [topic, new SemanticRouterAdapter(semantic, metrics, telemetry)]);
     this.hooks = {
       onSlowConsumer: (conn) => {
         metrics.slowConsumerDisconnects.inc();
@@ -133,6 +161,8 @@ export class ArqonServer {
 
   /** Starts listening; resolves with the URL (real port when configured with 0). */
   async listen(): Promise<{ url: string; port: number; telemetryUrl: string }> {
+    await this.openStore();
+    await this.startSpine();
     await listenOn(this.http, this.config.port, this.config.host);
     let telemetryUrl = `${this.url}/telemetry`;
     if (this.config.telemetryPort !== undefined) {
@@ -160,8 +190,64 @@ export class ArqonServer {
     return `${scheme}://${hostForUrl(this.config.host)}:${this.port}`;
   }
 
+  /** Connects the spine before accepting clients; with --redis-optional a Redis that is not there leaves this node alone. */
+  private async startSpine(): Promise<void> {
+    const spine = this.bus.spine;
+    if (spine === undefined) return;
+    try {
+      await spine.start();
+      this.addHealthCheck(() => spine.healthReason());
+    } catch (err) {
+      if (!this.config.redisOptional) throw err;
+      this.bus.logger.warn('redis spine unavailable, running as a single node', { error: String((err as Error).message ?? err) });
+    }
+  }
+
+  /**
+   * Opens the Redis history store before accepting clients. Redis unreachable:
+   * fail closed with RedisUnavailableError (`arqonbus` prints it and exits 1),
+   * unless --redis-optional, which logs a warning and keeps history in memory.
+   * Once open, a lost connection turns /health 503 until ioredis reconnects.
+   */
+  private async openStore(): Promise<void> {
+    const deferred = this.deferredStore;
+    const url = this.config.redisUrl;
+    if (deferred === undefined || url === undefined || deferred.current !== undefined) return;
+    const { config, logger } = this.bus;
+    const retention = { maxMessages: config.historyMaxMessages, maxAgeMs: config.historyMaxAgeMs };
+    try {
+      const store = await RedisStreamStore.connect(url, {
+        retention, prefix: config.redisKeyPrefix, logger,
+        // Named like the spine's connections, so CLIENT LIST shows which node holds which.
+        connectionName: `${config.redisKeyPrefix}:history:${this.bus.spine?.nodeId ?? config.nodeId ?? randomBytes(4).toString('hex')}`,
+      });
+      deferred.use(store);
+      this.addHealthCheck(() => store.healthReason());
+    } catch (err) {
+      if (!(err instanceof RedisUnavailableError) || !config.redisOptional) throw err;
+      logger.warn(`${err.message}; --redis-optional: history is kept in memory on this node`);
+      deferred.use(new MemoryStreamStore(retention));
+    }
+  }
+
+  /**
+   * Registers a health contribution: a check returns null while its component
+   * is fine, or the reason it is not, which turns /health 503 ('degraded').
+   * Checks run on every /health request, so they must be cheap and synchronous.
+   * Returns a function that unregisters it.
+   */
+  addHealthCheck(check: HealthCheck): () => void {
+    this.healthChecks.push(check);
+    return () => {
+      const i = this.healthChecks.indexOf(check);
+      if (i >= 0) this.healthChecks.splice(i, 1);
+    };
+  }
+
   health(): HealthState {
     if (this.shuttingDown) return { state: 'shutting_down', reasons: ['server is shutting down'] };
+    const reasons = this.healthChecks.map((check) => check()).filter((r): r is string => r !== null);
+    if (reasons.length > 0) return { state: 'degraded', reasons };
     return { state: 'serving', reasons: [] };
   }
 
@@ -190,6 +276,7 @@ export class ArqonServer {
     });
     const clientId = conn.clientId;
     clients.add(conn);
+    this.bus.spine?.connectionOpened(conn);
     metrics.connections.set(clients.size);
     telemetry.counters.connects++;
     scheduleTokenExpiry(this.bus, conn);
@@ -207,6 +294,7 @@ export class ArqonServer {
       topic.dropConnection(conn);
       this.bus.semantic.dropConnection(conn);
       clients.remove(conn);
+      this.bus.spine?.connectionClosed(conn);
       metrics.connections.set(clients.size);
       telemetry.counters.disconnects++;
       if (telemetry.active) telemetry.emit({ event: 'disconnect', tenant: conn.tenant, client_id: clientId, code });
@@ -285,7 +373,7 @@ export class ArqonServer {
     this.http.closeAllConnections();
     this.telemetryHttp?.closeAllConnections();
     await Promise.all([httpClosed, telemetryClosed]);
-    await Promise.all([this.bus.store.close(), this.bus.semantic.close()]);
+    await Promise.all([this.bus.store.close(), this.bus.semantic.close(), this.bus.spine?.close()]);
   }
 }
 

@@ -74,6 +74,9 @@ export class SessionHandler {
     }
     this.bus.metrics.messageIn(frame.type, data.length);
 
+    // CASIL: once per message, before any router (docs/casil.md). Off, it costs this one flag check.
+    if (this.bus.casil.active && frame.type !== 'command' && this.casilBlocked(conn, frame, data.length)) return;
+
     switch (frame.type) {
       case 'event':
         this.onEvent(conn, frame).catch((err: unknown) => this.internal(err));
@@ -147,6 +150,18 @@ export class SessionHandler {
       // The result could not be encoded (e.g. too large): the client still gets its answer.
       this.sendOne(conn, commandResponse(frame.id, frame.command, { ok: false, error: this.internal(err) }));
     }
+  }
+
+  /**
+   * Runs the CASIL gate; the frame may come back redacted. A blocked frame goes
+   * no further: the sender gets the CASIL error (payload exactly `{reason}`),
+   * and nothing is delivered, stored, routed or logged.
+   */
+  private casilBlocked(conn: Connection, frame: EventFrame | PrivateFrame, size: number): boolean {
+    const code = this.bus.casil.admit(conn, frame, size);
+    if (code === null) return false;
+    this.reject(conn, new ArqonError(code, 'CASIL blocked message'), frame.id, frame);
+    return true;
   }
 
   /** Sends a typed error envelope to the connection. */

@@ -60,6 +60,9 @@ export class UpgradeHandler {
     if (atServerLimit()) throw new HandshakeError(503, 'MAX_CONNECTIONS', 'server is at its connection limit');
     const requested = profileFromQuery(url);
     const identity = await this.auth.authenticate(req, url, requested);
+    // Other nodes' connections of the tenant (spine only), read before the last await-free stretch below.
+    const spine = this.bus.spine;
+    const elsewhere = !telemetry && spine?.active === true ? await spine.remoteTenantConnections(identity.tenant) : 0;
     if (socket.destroyed || this.isShuttingDown()) {
       socket.destroy();
       return;
@@ -78,7 +81,7 @@ export class UpgradeHandler {
       this.targets.telemetry.handleUpgrade(req, socket, head, (ws) => this.targets.onTelemetry(ws, identity));
       return;
     }
-    if (clients.tenantConnections(identity.tenant) >= this.bus.tenantLimits(identity.tenant).maxConnections) {
+    if (clients.tenantConnections(identity.tenant) + elsewhere >= this.bus.tenantLimits(identity.tenant).maxConnections) {
       throw new HandshakeError(503, 'TENANT_CONNECTION_LIMIT', `tenant ${identity.tenant} is at its connection limit`);
     }
     // Claims are authoritative: client_type and (when present) screen_name come from the token.

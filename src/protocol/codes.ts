@@ -52,7 +52,12 @@ export const ERROR_CODES = {
   NOT_FOUND: { message: 'no such HTTP endpoint or WebSocket path', retryable: false },
   METHOD_NOT_ALLOWED: { message: 'HTTP method not allowed on this endpoint', retryable: false },
   SEMANTIC_UNAVAILABLE: { message: 'semantic routing is off or its embedding model could not be loaded', retryable: false },
+  SEMANTIC_OVERLOADED: { message: 'the embedding model is overloaded', retryable: true },
   ROUTE_NO_MATCH: { message: 'no agent capability matches the intent; payload.candidates lists the best ones', retryable: false },
+  CASIL_POLICY_BLOCKED_SECRET: { message: 'CASIL blocked the message: it contains a probable secret', retryable: false },
+  CASIL_POLICY_OVERSIZE: { message: 'CASIL blocked the message: it exceeds the size limit of its scope', retryable: false },
+  CASIL_INTERNAL_ERROR: { message: 'CASIL could not inspect the message in time and blocked it (fail closed)', retryable: true },
+  CASIL_POLICY_INVALID: { message: 'the CASIL policy is invalid; the one in force stays', retryable: false },
   INTERNAL_ERROR: { message: 'internal server error', retryable: true },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

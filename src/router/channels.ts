@@ -7,13 +7,14 @@ import type { Connection, Membership } from '../edge/connection.js';
 export class Channel implements Membership {
   readonly key: string;
   readonly members = new Set<Connection>();
-  readonly createdAt = new Date();
 
   constructor(
     readonly tenant: string,
     readonly room: string,
     readonly name: string,
     readonly createdBy: string | null,
+    /** Given when the channel was created on another node (the spine's channel directory). */
+    readonly createdAt = new Date(),
   ) {
     this.key = `${room}:${name}`;
   }
@@ -37,7 +38,7 @@ export class ChannelRegistry {
   }
 
   /** Creates the channel (and its room, on first use). Returns the existing one when present. */
-  ensure(tenant: string, room: string, channel: string, createdBy: string | null): { channel: Channel; created: boolean } {
+  ensure(tenant: string, room: string, channel: string, createdBy: string | null, createdAt?: Date): { channel: Channel; created: boolean } {
     let t = this.tenants.get(tenant);
     if (t === undefined) {
       t = new TenantChannels();
@@ -45,7 +46,7 @@ export class ChannelRegistry {
     }
     const existing = t.byKey.get(`${room}:${channel}`);
     if (existing !== undefined) return { channel: existing, created: false };
-    const created = new Channel(tenant, room, channel, createdBy);
+    const created = new Channel(tenant, room, channel, createdBy, createdAt);
     t.byKey.set(created.key, created);
     let roomSet = t.rooms.get(room);
     if (roomSet === undefined) {

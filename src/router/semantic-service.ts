@@ -25,12 +25,17 @@ export type ProviderLoader = () => Promise<EmbeddingProvider>;
 export function defaultLoader(model: SemanticModel): ProviderLoader | null {
   switch (model) {
     case 'glove-sif':
-      return async () => (await import('../embeddings/glove-sif.js')).GloveSifProvider.load();
+      return async () => serve(await (await import('../embeddings/glove-sif.js')).GloveSifProvider.load());
     case 'use-lite':
-      return async () => (await import('../embeddings/worker-provider.js')).WorkerEmbeddingProvider.start({ model: 'use-lite' });
+      return async () => serve(await (await import('../embeddings/worker-provider.js')).WorkerEmbeddingProvider.start({ model: 'use-lite' }));
     case 'off':
       return null;
   }
+}
+
+/** Cache → batcher → the model provider, with the defaults of src/embeddings/serving.ts (docs/models.md). */
+async function serve(provider: EmbeddingProvider): Promise<EmbeddingProvider> {
+  return (await import('../embeddings/serving.js')).servingProvider(provider);
 }
 
 export interface SemanticServiceOptions {
@@ -41,6 +46,15 @@ export interface SemanticServiceOptions {
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** Agents on other nodes, through the Redis spine (src/spine/semantic-link.ts). */
+export interface RemoteAgents {
+  /** A local agent's capabilities changed (empty: it has none left or is gone): tell the other nodes. */
+  changed(conn: Connection, capabilities: readonly CapabilitySpec[]): void;
+  clientIdOf(agentId: string): string | null;
+  /** Forwards an intent routed to another node's agent; false when unknown. */
+  forward(agentId: string, bytes: Buffer): boolean;
+}
 
 export class SemanticService {
   readonly #loader: ProviderLoader | null;
@@ -54,6 +68,8 @@ export class SemanticService {
   readonly #agents = new Map<string, Connection>();
   /** Intents delivered to agents and not yet answered (drives `best` mode's fewest-in-flight balancing). */
   readonly #inFlight: InFlightRequests;
+  /** Set by the server with --redis-url: capabilities are shared with the other nodes. */
+  remote: RemoteAgents | undefined;
 
   constructor(model: SemanticModel, logger: Logger, loader?: ProviderLoader, options: SemanticServiceOptions = {}) {
     this.#model = model;
@@ -100,7 +116,7 @@ export class SemanticService {
     return this.#agents.get(agentId);
   }
 
-  clientIdOf = (agentId: string): string | null => this.#agents.get(agentId)?.clientId ?? null;
+  clientIdOf = (agentId: string): string | null => this.#agents.get(agentId)?.clientId ?? this.remote?.clientIdOf(agentId) ?? null;
 
   /** Declares (or replaces by name) the connection's capabilities. */
   async register(conn: Connection, capabilities: unknown): Promise<CapabilitySpec[]> {
@@ -113,7 +129,31 @@ export class SemanticService {
       // The connection closed while its texts were embedded (dropConnection already ran): nothing stays.
       if (this.#agents.get(conn.connectionId) !== conn) router.removeAgent(conn.tenant, conn.connectionId);
       else if (router.capabilities(conn.tenant, conn.connectionId).length === 0) this.#agents.delete(conn.connectionId);
+      this.#announce(conn);
     }
+  }
+
+  /** Tells other nodes (spine) what the connection can do now. */
+  #announce(conn: Connection): void {
+    if (this.remote === undefined) return;
+    const live = this.#agents.get(conn.connectionId) === conn;
+    this.remote.changed(conn, live ? (this.#loaded?.capabilities(conn.tenant, conn.connectionId) ?? []) : []);
+  }
+
+  /**
+   * Another node's agent (spine): replaces its capabilities in this node's
+   * router, so intents arriving here match it too; none: it is gone.
+   */
+  async setRemoteAgent(tenant: string, agentId: string, capabilities: readonly unknown[]): Promise<void> {
+    this.#loaded?.removeAgent(tenant, agentId);
+    if (capabilities.length === 0) return;
+    const router = await this.router();
+    await router.register(tenant, agentId, capabilities);
+  }
+
+  /** Removes another node's agent from this node's router. */
+  removeRemoteAgent(tenant: string, agentId: string): void {
+    this.#loaded?.removeAgent(tenant, agentId);
   }
 
   /** Removes named capabilities of the connection; returns the names that existed. */
@@ -123,6 +163,7 @@ export class SemanticService {
     const had = new Set(router.capabilities(conn.tenant, conn.connectionId).map((c) => c.name));
     router.unregister(conn.tenant, conn.connectionId, names);
     if (router.capabilities(conn.tenant, conn.connectionId).length === 0) this.#agents.delete(conn.connectionId);
+    this.#announce(conn);
     return names.filter((n) => had.has(n));
   }
 
@@ -156,6 +197,7 @@ export class SemanticService {
     if (this.#agents.get(conn.connectionId) !== conn) return;
     this.#agents.delete(conn.connectionId);
     this.#loaded?.removeAgent(conn.tenant, conn.connectionId);
+    this.#announce(conn);
   }
 
   async close(): Promise<void> {

@@ -3,8 +3,9 @@
  * (snake_case, `model` for the embedding model id) parsed into the library's
  * `Intent`, and the library's answers turned back into snake_case objects.
  */
+import { EmbeddingError } from '../embeddings/errors.js';
 import { isJsonObject, type JsonObject } from '../protocol/envelope.js';
-import { ParameterError } from '../protocol/errors.js';
+import { ArqonError, ParameterError } from '../protocol/errors.js';
 import { ROUTE_MODES, type Intent, type RouteMode } from './semantic/intent.js';
 import type { RouteExplanation, RouteMatch, RouteOutcome } from './semantic/outcome.js';
 
@@ -16,8 +17,17 @@ function wireParameter(parameter: string): string {
   return parameter === 'model_id' ? 'model' : parameter;
 }
 
-/** Re-labels a library ParameterError with the wire parameter name, prefixed (e.g. "intent."). */
+/**
+ * Re-labels a library ParameterError with the wire parameter name, prefixed
+ * (e.g. "intent."), and turns embedding faults into wire errors: an overloaded
+ * model is SEMANTIC_OVERLOADED (retryable), a dead or closed one SEMANTIC_UNAVAILABLE.
+ */
 export function relabel(err: unknown, prefix: string): unknown {
+  if (err instanceof EmbeddingError) {
+    return err.code === 'OVERLOADED'
+      ? new ArqonError('SEMANTIC_OVERLOADED', 'the embedding model has too many texts queued; retry shortly', { model: err.modelId })
+      : new ArqonError('SEMANTIC_UNAVAILABLE', `the ${err.modelId} embedding model failed`, { model: err.modelId, reason: err.code });
+  }
   if (!(err instanceof ParameterError)) return err;
   return new ParameterError(`${prefix}${wireParameter(err.parameter)}`, err.message.replace('model_id', 'model'));
 }

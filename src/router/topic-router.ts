@@ -8,9 +8,11 @@ import { assertCan } from '../identity/authorize.js';
 import type { Connection } from '../edge/connection.js';
 import { PROTOCOL_VERSION, type Envelope, type EventFrame, type PrivateFrame } from '../protocol/envelope.js';
 import { ArqonError } from '../protocol/errors.js';
-import { systemEnvelope } from '../protocol/outbound.js';
+import { errorEnvelope, systemEnvelope } from '../protocol/outbound.js';
 import type { AppendResult, StreamKey, StreamStore } from '../storage/stream-store.js';
 import type { BusMetrics } from '../telemetry/metrics.js';
+import type { ChannelAddress } from '../spine/channel-bus.js';
+import type { RedisSpine, SpineSink } from '../spine/spine.js';
 import { Channel, type ChannelRegistry } from './channels.js';
 import type { ClientRegistry } from './clients.js';
 import { fanout, type RouteResult, type Router } from './router.js';
@@ -21,13 +23,15 @@ export interface TopicRouterDeps {
   readonly store: StreamStore;
   readonly metrics: BusMetrics;
   readonly clock?: () => number;
+  /** Other nodes sharing Redis (--redis-url); undefined on a single node. */
+  readonly spine?: RedisSpine | undefined;
 }
 
 export function streamKey(channel: Channel): StreamKey {
   return { tenant: channel.tenant, room: channel.room, channel: channel.name };
 }
 
-export class TopicRouter implements Router {
+export class TopicRouter implements Router, SpineSink {
   readonly name = 'topic';
   private readonly clock: () => number;
 
@@ -84,6 +88,7 @@ export class TopicRouter implements Router {
     const bytes = encodeEnvelope(withPosition(envelope, position.offset, position.epoch));
     const delivered = fanout(bytes, channel.members, echo === true ? null : sender);
     this.deps.metrics.messagesOut('event', delivered, bytes.length);
+    this.deps.spine?.publish(channel, bytes);
     return { router: this.name, delivered };
   }
 
@@ -96,7 +101,8 @@ export class TopicRouter implements Router {
       if (conns === undefined) unknown.push(target);
       else recipients.push(...conns);
     }
-    if (recipients.length === 0) {
+    // With the spine a target may be connected to another node: only Redis can say it is nowhere.
+    if (recipients.length === 0 && this.deps.spine === undefined) {
       throw new ArqonError('UNKNOWN_TARGET', 'no target of this private message is connected', { unknown_targets: unknown });
     }
     const bytes = encodeEnvelope({
@@ -112,7 +118,60 @@ export class TopicRouter implements Router {
     });
     const delivered = fanout(bytes, recipients);
     this.deps.metrics.messagesOut('private', delivered, bytes.length);
+    if (this.deps.spine !== undefined) {
+      this.sendRemotePrivate(this.deps.spine, sender, frame, bytes, unknown, delivered);
+      return { delivered, unknown: [] };
+    }
     return { delivered, unknown };
+  }
+
+  /**
+   * Publishes a private message to the other nodes. Targets connected neither
+   * here nor on any node (PUBLISH reached no node) are reported to the sender
+   * afterwards with the same UNKNOWN_TARGET error a single node answers at once.
+   */
+  private sendRemotePrivate(spine: RedisSpine, sender: Connection, frame: PrivateFrame, bytes: Buffer, localUnknown: string[], localDelivered: number): void {
+    const report = (unknown: string[], reached: number): void => {
+      if (unknown.length === 0) return;
+      const err = reached === 0
+        ? new ArqonError('UNKNOWN_TARGET', 'no target of this private message is connected', { unknown_targets: unknown })
+        : new ArqonError('UNKNOWN_TARGET', 'some targets are not connected', { unknown_targets: unknown, delivered: reached });
+      this.deps.metrics.protocolErrors.labels(err.code).inc();
+      const out = encodeEnvelope(errorEnvelope(err, frame.id, { room: frame.room, channel: frame.channel }));
+      if (sender.send(out)) this.deps.metrics.messagesOut('error', 1, out.length);
+    };
+    spine.sendPrivate(sender.tenant, frame.targets, bytes).then(
+      (counts) => {
+        if (counts === null) return report(localUnknown, localDelivered);
+        // A target not connected here has one node subscribed per node it is connected to.
+        const nowhere = localUnknown.filter((t) => (counts.get(t) ?? 0) === 0);
+        const remoteNodes = localUnknown.reduce((sum, t) => sum + (counts.get(t) ?? 0), 0);
+        report(nowhere, localDelivered + remoteNodes);
+      },
+      // Redis cannot be asked: what is not local is reported unknown (the message was not delivered there).
+      () => report(localUnknown, localDelivered),
+    );
+  }
+
+  /** SpineSink: a channel message another node published; fanned out as received. */
+  deliverChannel(address: ChannelAddress, bytes: Buffer, deleted: boolean): void {
+    const channel = this.deps.channels.get(address.tenant, address.room, address.name);
+    if (channel === undefined) return;
+    const delivered = fanout(bytes, channel.members);
+    this.deps.metrics.messagesOut(deleted ? 'system' : 'event', delivered, bytes.length);
+    if (!deleted) return;
+    // Deleted on another node (which dropped the shared history and presence): forget it here too.
+    for (const m of channel.members) m.memberships.delete(channel);
+    channel.members.clear();
+    this.deps.channels.delete(channel);
+    this.deps.metrics.channels.set(this.deps.channels.size);
+  }
+
+  /** SpineSink: a private message another node published for a client connected here. */
+  deliverPrivate(tenant: string, clientId: string, bytes: Buffer): void {
+    const conns = this.deps.clients.connectionsOf(tenant, clientId);
+    if (conns === undefined) return;
+    this.deps.metrics.messagesOut('private', fanout(bytes, conns), bytes.length);
   }
 
   /** Gets or creates a channel in the connection's tenant, within the tenant's channel limit. */
@@ -128,7 +187,45 @@ export class TopicRouter implements Router {
     }
     const result = channels.ensure(conn.tenant, room, name, conn.clientId);
     this.deps.metrics.channels.set(channels.size);
+    if (result.created) this.deps.spine?.channelCreated(result.channel);
     return result;
+  }
+
+  /**
+   * Spine only: makes a channel another node created known here before a join
+   * or create (so it keeps its creation data and create_channel answers
+   * CHANNEL_EXISTS), and applies the tenant's channel cap across nodes to a
+   * channel about to be created.
+   */
+  async adopt(conn: Connection, room: string, name: string): Promise<void> {
+    const spine = this.deps.spine;
+    if (spine === undefined || this.deps.channels.get(conn.tenant, room, name) !== undefined) return;
+    const found = await spine.findChannel(conn.tenant, room, name);
+    if (found !== null) {
+      if (this.deps.channels.get(conn.tenant, room, name) !== undefined) return;
+      this.deps.channels.ensure(conn.tenant, room, name, found.createdBy, found.createdAt);
+      this.deps.metrics.channels.set(this.deps.channels.size);
+      return;
+    }
+    const count = await spine.channelCount(conn.tenant);
+    if (count !== null && count >= conn.limits.maxChannels) {
+      throw new ArqonError('CHANNEL_LIMIT', `tenant ${conn.tenant} already has ${conn.limits.maxChannels} channels`, {
+        max_channels: conn.limits.maxChannels,
+        scope: 'tenant',
+      });
+    }
+  }
+
+  /**
+   * Like channelOf, but with the spine a channel that exists only on other
+   * nodes is found too (as an unregistered view with no local members).
+   */
+  async find(conn: Connection, room: string, name: string): Promise<Channel> {
+    const local = this.deps.channels.get(conn.tenant, room, name);
+    if (local !== undefined || this.deps.spine === undefined) return local ?? this.channelOf(conn, room, name);
+    const found = await this.deps.spine.findChannel(conn.tenant, room, name);
+    if (found === null) return this.channelOf(conn, room, name);
+    return new Channel(conn.tenant, room, name, found.createdBy, found.createdAt);
   }
 
   /** Joins (creating the channel on first use). Returns the channel and whether the member is new. */
@@ -138,6 +235,7 @@ export class TopicRouter implements Router {
     this.presence(channel, 'member_joined', conn);
     channel.members.add(conn);
     conn.memberships.add(channel);
+    this.deps.spine?.memberJoined(channel, conn);
     return { channel, joined: true, created };
   }
 
@@ -145,6 +243,15 @@ export class TopicRouter implements Router {
     if (!channel.members.delete(conn)) return false;
     conn.memberships.delete(channel);
     this.presence(channel, 'member_left', conn);
+    const spine = this.deps.spine;
+    if (spine !== undefined) {
+      spine.memberLeft(channel, conn);
+      // The channel directory in Redis keeps it; this node holds only channels with local members.
+      if (channel.members.size === 0 && spine.active) {
+        this.deps.channels.delete(channel);
+        this.deps.metrics.channels.set(this.deps.channels.size);
+      }
+    }
     return true;
   }
 
@@ -168,6 +275,7 @@ export class TopicRouter implements Router {
       }),
     );
     const told = fanout(bytes, members);
+    this.deps.spine?.channelDeleted(channel, bytes);
     this.deps.metrics.messagesOut('system', told, bytes.length);
     for (const m of members) m.memberships.delete(channel);
     channel.members.clear();
@@ -179,7 +287,9 @@ export class TopicRouter implements Router {
 
   /** Tells a channel's other members that `conn` joined, left or changed its profile. */
   presence(channel: Channel, event: 'member_joined' | 'member_left' | 'member_updated', conn: Connection): void {
-    if (channel.members.size === 0) return;
+    const spine = this.deps.spine;
+    if (event === 'member_updated') spine?.memberUpdated(channel, conn);
+    if (channel.members.size === 0 && spine === undefined) return;
     const bytes = encodeEnvelope(
       systemEnvelope({ event, room: channel.room, channel: channel.name, client: conn.describe() }, {
         room: channel.room,
@@ -187,6 +297,7 @@ export class TopicRouter implements Router {
       }),
     );
     this.deps.metrics.messagesOut('system', fanout(bytes, channel.members, conn), bytes.length);
+    spine?.publish(channel, bytes);
   }
 }
 

@@ -16,6 +16,9 @@ export type TelemetryEventName =
   | 'error'
   | 'slow_consumer'
   | 'heartbeat_timeout'
+  | 'intent_routed'
+  | 'intent_no_match'
+  | 'casil'
   | 'stats';
 
 export interface TelemetryEvent {

@@ -18,6 +18,16 @@ export class BusMetrics {
   readonly protocolErrors: Counter<'code'>;
   readonly upgradeRefusals: Counter<'code'>;
   readonly commandDuration: Histogram<'command' | 'status'>;
+  /** Semantic routing: intents by outcome (matched / no_match / error) and mode. */
+  readonly intentsRouted: Counter<'outcome' | 'mode'>;
+  /** Semantic routing: one route call (embedding + candidate search + scoring), by model id. */
+  readonly routeDuration: Histogram<'model'>;
+  /** Semantic routing: agents a matched intent was delivered to. */
+  readonly intentRecipients: Histogram;
+  /** CASIL: inspected messages by applied outcome, reason code, tenant and mode (docs/casil.md). */
+  readonly casilDecisions: Counter<'outcome' | 'reason' | 'tenant' | 'mode'>;
+  /** CASIL: time of one inspection, by mode. */
+  readonly casilInspectionSeconds: Histogram<'mode'>;
   private readonly inByType: Map<MessageType, Counter.Internal>;
   private readonly outByType: Map<MessageType, Counter.Internal>;
 
@@ -53,6 +63,26 @@ export class BusMetrics {
     this.commandDuration = new Histogram({
       name: 'arqon_command_duration_seconds', help: 'Command handling latency.', labelNames: ['command', 'status'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers,
+    });
+    this.intentsRouted = new Counter({
+      name: 'arqon_intents_routed_total', help: 'Events carrying payload.intent, by outcome (matched, no_match, error) and mode (best, all, k; unknown when unreadable).',
+      labelNames: ['outcome', 'mode'], registers,
+    });
+    this.routeDuration = new Histogram({
+      name: 'arqon_route_duration_seconds', help: 'Semantic route latency (embedding the intent and searching), by model id.', labelNames: ['model'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers,
+    });
+    this.intentRecipients = new Histogram({
+      name: 'arqon_intent_recipients', help: 'Agents a matched intent was delivered to.', buckets: [0, 1, 2, 4, 8, 16, 32, 64], registers,
+    });
+    for (const outcome of ['matched', 'no_match', 'error']) for (const mode of ['best', 'all', 'k']) this.intentsRouted.labels(outcome, mode).inc(0);
+    this.casilDecisions = new Counter({
+      name: 'arqon_casil_decisions_total', help: 'CASIL decisions on inspected messages, by applied outcome, reason code (none when allowed), tenant and mode.',
+      labelNames: ['outcome', 'reason', 'tenant', 'mode'], registers,
+    });
+    this.casilInspectionSeconds = new Histogram({
+      name: 'arqon_casil_inspection_seconds', help: 'CASIL inspection latency per message, by mode.', labelNames: ['mode'],
+      buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05], registers,
     });
     // Bound once (no label hashing per message) and started at 0 so every series is scraped from the start.
     this.inByType = new Map(MESSAGE_TYPES.map((t) => [t, messagesIn.labels(t)]));

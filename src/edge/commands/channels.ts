@@ -8,9 +8,10 @@ import { optionalString, requiredAddress } from './params.js';
 export const createChannel: CommandHandler = {
   name: 'create_channel',
   summary: 'Create room:channel (the room is created on first use). CHANNEL_EXISTS if present.',
-  handle(bus, conn, params) {
+  async handle(bus, conn, params) {
     const { room, channel } = requiredAddress(params);
     assertCan(conn.identity, 'subscribe', room, channel);
+    await bus.topic.adopt(conn, room, channel);
     const { channel: ch, created } = bus.topic.ensureChannel(conn, room, channel);
     if (!created) throw new ArqonError('CHANNEL_EXISTS', `channel ${room}:${channel} already exists`, { room, channel });
     return { room, channel, created_at: ch.createdAt.toISOString() };
@@ -23,7 +24,7 @@ export const deleteChannel: CommandHandler = {
   async handle(bus, conn, params) {
     const { room, channel } = requiredAddress(params);
     assertAdmin(conn.identity, 'delete_channel');
-    const ch = bus.topic.channelOf(conn, room, channel);
+    const ch = await bus.topic.find(conn, room, channel);
     const removed = await bus.topic.deleteChannel(ch, conn);
     return { room, channel, deleted: true, members_removed: removed };
   },
@@ -35,6 +36,7 @@ export const joinChannel: CommandHandler = {
   async handle(bus, conn, params) {
     const { room, channel } = requiredAddress(params);
     assertCan(conn.identity, 'subscribe', room, channel);
+    if (bus.spine) await bus.topic.adopt(conn, room, channel);
     const existing = bus.channels.get(conn.tenant, room, channel);
     if (!existing?.members.has(conn) && conn.memberships.size >= conn.limits.maxChannelsPerConnection) {
       throw new ArqonError('CHANNEL_LIMIT', `a connection may join at most ${conn.limits.maxChannelsPerConnection} channels`, {
@@ -43,7 +45,11 @@ export const joinChannel: CommandHandler = {
       });
     }
     const { channel: ch, joined, created } = bus.topic.join(conn, room, channel);
-    const position = await bus.store.position(streamKey(ch));
+    // With the spine, the answer waits until other nodes' traffic for the channel reaches this node.
+    const [position, remote] = await Promise.all([
+      bus.store.position(streamKey(ch)),
+      bus.spine ? bus.spine.whenReceiving(ch).then(() => bus.spine!.remoteMembers(ch)) : [],
+    ]);
     if (joined && bus.telemetry.active) {
       bus.telemetry.emit({ event: 'join', tenant: conn.tenant, client_id: conn.clientId, room, channel });
     }
@@ -52,7 +58,7 @@ export const joinChannel: CommandHandler = {
       channel,
       joined,
       created,
-      members: [...ch.members].map((m) => m.describe()),
+      members: [...[...ch.members].map((m) => m.describe()), ...remote],
       offset: position.offset,
       epoch: position.epoch,
     };
@@ -78,15 +84,25 @@ export const leaveChannel: CommandHandler = {
 export const listChannels: CommandHandler = {
   name: 'list_channels',
   summary: "List the tenant's channels (optionally of one room) with member counts.",
-  handle(bus, conn, params) {
+  async handle(bus, conn, params) {
     const room = optionalString(params, 'room', 128);
-    const channels = bus.channels.list(conn.tenant, room).filter((ch) => can(conn.identity, 'subscribe', ch.room, ch.name)).map((ch) => ({
+    let channels = bus.channels.list(conn.tenant, room).filter((ch) => can(conn.identity, 'subscribe', ch.room, ch.name)).map((ch) => ({
       room: ch.room,
       channel: ch.name,
       members: ch.members.size,
       joined: ch.members.has(conn),
       created_at: ch.createdAt.toISOString(),
     }));
+    // With the spine the tenant's channels on every node, member counts from the presence hashes.
+    const everywhere = bus.spine ? await bus.spine.listChannels(conn.tenant) : null;
+    if (everywhere !== null) {
+      const local = new Map(channels.map((c) => [`${c.room}:${c.channel}`, c]));
+      const remote = everywhere.filter((r) => (room === undefined || r.room === room) && can(conn.identity, 'subscribe', r.room, r.channel))
+        .filter((r) => !local.has(`${r.room}:${r.channel}`))
+        .map((r) => ({ room: r.room, channel: r.channel, members: r.members ?? 0, joined: false, created_at: r.createdAt.toISOString() }));
+      const counted = new Map(everywhere.map((r) => [`${r.room}:${r.channel}`, r.members ?? 0]));
+      channels = [...channels.map((c) => ({ ...c, members: Math.max(c.members, counted.get(`${c.room}:${c.channel}`) ?? 0) })), ...remote];
+    }
     // Only what the caller may see is counted: rooms of the listed channels.
     return { channels, count: channels.length, rooms: new Set(channels.map((c) => c.room)).size };
   },
@@ -98,15 +114,16 @@ export const channelInfo: CommandHandler = {
   async handle(bus, conn, params) {
     const { room, channel } = requiredAddress(params);
     assertCan(conn.identity, 'subscribe', room, channel);
-    const ch = bus.topic.channelOf(conn, room, channel);
-    const position = await bus.store.position(streamKey(ch));
+    const ch = await bus.topic.find(conn, room, channel);
+    // Members on other nodes (spine) come from the channel's presence hash in Redis.
+    const [position, remote] = await Promise.all([bus.store.position(streamKey(ch)), bus.spine?.remoteMembers(ch) ?? []]);
     return {
       room,
       channel,
       created_at: ch.createdAt.toISOString(),
       created_by: ch.createdBy,
-      member_count: ch.members.size,
-      members: [...ch.members].map((m) => m.describe()),
+      member_count: ch.members.size + remote.length,
+      members: [...[...ch.members].map((m) => m.describe()), ...remote],
       offset: position.offset,
       epoch: position.epoch,
     };

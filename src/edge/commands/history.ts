@@ -22,7 +22,7 @@ export const history: CommandHandler = {
     const epoch = optionalString(params, 'epoch', 128);
     const limit = optionalInt(params, 'limit', 1, MAX_HISTORY_LIMIT) ?? DEFAULT_HISTORY_LIMIT;
     assertCan(conn.identity, 'history', room, channel);
-    const ch = bus.topic.channelOf(conn, room, channel);
+    const ch = await bus.topic.find(conn, room, channel);
     const page = await bus.store.read(streamKey(ch), {
       limit,
       ...(since !== undefined ? { since } : {}),

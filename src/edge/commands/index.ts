@@ -1,5 +1,6 @@
 /** The built-in command table. */
 import type { CommandHandler } from './command.js';
+import { casilReload, casilStatus } from './casil.js';
 import { channelInfo, createChannel, deleteChannel, joinChannel, leaveChannel, listChannels } from './channels.js';
 import { history } from './history.js';
 import { refreshToken } from './identity.js';
@@ -10,5 +11,5 @@ export type { CommandHandler } from './command.js';
 
 export const BUILTIN_COMMANDS: ReadonlyMap<string, CommandHandler> = new Map(
   [status, ping, whoami, setMetadata, createChannel, deleteChannel, joinChannel, leaveChannel, listChannels, channelInfo, history, refreshToken,
-    registerCapabilities, unregisterCapabilities, findAgents, routeExplain].map((c) => [c.name, c]),
+    registerCapabilities, unregisterCapabilities, findAgents, routeExplain, casilReload, casilStatus].map((c) => [c.name, c]),
 );

@@ -28,7 +28,12 @@ export const registerCapabilities: CommandHandler = {
         throw new PermissionError('caps', `capability ${name} matches no caps pattern of the token`, { capability: name, index: i });
       }
     }
-    const specs = await bus.semantic.register(conn, capabilities);
+    let specs;
+    try {
+      specs = await bus.semantic.register(conn, capabilities);
+    } catch (err) {
+      throw relabel(err, '');
+    }
     return { agent: conn.connectionId, registered: specs.map((s) => s.name) };
   },
 };
