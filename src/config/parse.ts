@@ -4,24 +4,27 @@
  * The result is frozen; errors name the offending key and where it came from.
  */
 import { readFileSync } from 'node:fs';
+import { ConfigError } from './errors.js';
 import { validatePolicy } from '../casil/policy.js';
+import { parseSemanticOptions, type SemanticOptionsInput } from '../router/semantic/options.js';
 import { parseTenantOverrides } from './tenants.js';
 import { CONFIG_SCHEMA, configOptions, type Config, type ConfigKey, type Option } from './schema.js';
 
-export class ConfigError extends Error {
-  readonly key: string;
-  constructor(key: string, message: string) {
-    super(message);
-    this.name = 'ConfigError';
-    this.key = key;
-  }
-}
+export { ConfigError };
+
+/**
+ * Structured sections of the config file (objects, not flags): each is
+ * validated by its owner's parser here, once, so a bad section stops start-up.
+ */
+const SECTIONS = ['tenants', 'casil', 'semantic'] as const;
+type Section = (typeof SECTIONS)[number];
+const isSection = (key: string): key is Section => (SECTIONS as readonly string[]).includes(key);
 
 export interface ConfigSources {
   readonly argv?: readonly string[];
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Programmatic overrides (tests, embedding); applied last. */
-  readonly overrides?: Partial<Record<ConfigKey | 'tenants' | 'casil', unknown>>;
+  readonly overrides?: Partial<Record<ConfigKey | Section, unknown>>;
 }
 
 export interface ParsedCommandLine {
@@ -33,18 +36,13 @@ export function parseConfig(sources: ConfigSources = {}): ParsedCommandLine {
   const env = sources.env ?? {};
   const { values: flags, help, configFile } = readArgv(sources.argv ?? []);
   const raw: Partial<Record<ConfigKey, { value: unknown; from: string }>> = {};
-  let tenants: { value: unknown; from: string } | undefined;
-  let casil: { value: unknown; from: string } | undefined;
+  const sections: Partial<Record<Section, { value: unknown; from: string }>> = {};
 
   const file = configFile ?? env['ARQON_CONFIG'];
   if (file !== undefined && file !== '') {
     for (const [key, value] of Object.entries(readConfigFile(file))) {
-      if (key === 'tenants') {
-        tenants = { value, from: `config file ${file}` };
-        continue;
-      }
-      if (key === 'casil') {
-        casil = { value, from: `config file ${file}` };
+      if (isSection(key)) {
+        sections[key] = { value, from: `config file ${file}` };
         continue;
       }
       if (!Object.hasOwn(CONFIG_SCHEMA, key)) throw new ConfigError(key, `unknown key "${key}" in config file ${file}`);
@@ -57,12 +55,8 @@ export function parseConfig(sources: ConfigSources = {}): ParsedCommandLine {
   }
   for (const [key, v] of flags) raw[key] = { value: v, from: `--${CONFIG_SCHEMA[key].flag}` };
   for (const [key, value] of Object.entries(sources.overrides ?? {})) {
-    if (key === 'tenants') {
-      tenants = { value, from: 'overrides' };
-      continue;
-    }
-    if (key === 'casil') {
-      casil = { value, from: 'overrides' };
+    if (isSection(key)) {
+      sections[key] = { value, from: 'overrides' };
       continue;
     }
     if (!Object.hasOwn(CONFIG_SCHEMA, key)) throw new ConfigError(key, `unknown configuration key "${key}"`);
@@ -74,13 +68,17 @@ export function parseConfig(sources: ConfigSources = {}): ParsedCommandLine {
     const given = raw[key];
     out[key] = given === undefined ? opt.default : coerce(key, opt, given.value, given.from);
   }
+  const { tenants, casil, semantic } = sections;
   const parsedTenants = parseTenantOverrides(tenants?.value);
   if (typeof parsedTenants === 'string') throw new ConfigError('tenants', `invalid tenants from ${tenants?.from}: ${parsedTenants}`);
   out['tenants'] = parsedTenants;
-  // Validated here against the CASIL policy format (src/casil/policy.ts), so a bad section stops start-up.
+  // The CASIL policy format: src/casil/policy.ts.
   out['casil'] = casil === undefined ? undefined : deepFreeze(structuredClone(casil.value));
   const casilError = validatePolicy(out['casil']);
   if (casilError !== null) throw new ConfigError('casil', `invalid casil section from ${casil?.from}: ${casilError}`);
+  // Semantic routing options (scoring per model, limits, index): src/router/semantic/options.ts.
+  out['semantic'] = semantic === undefined ? undefined : deepFreeze(structuredClone(semantic.value));
+  if (semantic !== undefined) parseSemanticSection(semantic.value, semantic.from);
   const config = Object.freeze(out) as Config;
   crossCheck(config, (key) => raw[key]?.from ?? 'defaults');
   return { config, help };
@@ -174,6 +172,10 @@ function crossCheck(config: Config, from: (key: ConfigKey) => string): void {
     throw new ConfigError(missing, `${missing} is missing: ${given} (from ${from(given)}) needs it; tlsCert and tlsKey must be given together`);
   }
   checkAuth(config, from);
+  // Node ids appear in Redis key and channel names (docs/operations.md, "Redis spine").
+  if (config.nodeId !== undefined && !/^[A-Za-z0-9_.@+-]{1,64}$/.test(config.nodeId)) {
+    throw new ConfigError('nodeId', `invalid nodeId from ${from('nodeId')}: 1-64 characters of A-Z a-z 0-9 _ . @ + -`);
+  }
   if (config.telemetryPort !== undefined && config.telemetryPort !== 0 && config.telemetryPort === config.port) {
     throw new ConfigError(
       'telemetryPort',
@@ -236,4 +238,16 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+function parseSemanticSection(value: unknown, from: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError('semantic', `invalid semantic section from ${from}: it must be an object`);
+  }
+  try {
+    parseSemanticOptions(value as SemanticOptionsInput);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(err.key, `invalid semantic section from ${from}: ${err.message}`);
+    throw err;
+  }
 }

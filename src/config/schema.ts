@@ -4,6 +4,7 @@
  * table in docs/configuration.md (a test checks the docs list every option).
  */
 
+import type { SemanticOptionsInput } from '../router/semantic/options.js';
 import type { TenantOverrides } from './tenants.js';
 
 interface OptionBase<T> {
@@ -222,7 +223,7 @@ export const CONFIG_SCHEMA = {
   },
   nodeId: {
     kind: 'optional-string', flag: 'node-id', env: 'ARQON_NODE_ID', default: undefined,
-    doc: 'This node\'s id in a multi-node deployment; unset: generated at start (hostname + random suffix).',
+    doc: 'This node\'s id in a multi-node deployment (1-64 characters of A-Z a-z 0-9 _ . @ + -); unset: generated at start (hostname + random suffix).',
   },
   nodeTtlMs: {
     kind: 'int', flag: 'node-ttl-ms', env: 'ARQON_NODE_TTL_MS', default: 10_000, min: 1_000, max: 600_000,
@@ -252,6 +253,8 @@ export type Config = { readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_SCHEMA)
   readonly tenants: TenantOverrides;
   /** The config file's `casil` policy section, as given (undefined: built-in defaults); see src/casil. */
   readonly casil: unknown;
+  /** The config file's `semantic` section (validated; undefined: defaults), see src/router/semantic/options.ts. */
+  readonly semantic: SemanticOptionsInput | undefined;
 };
 
 /** Option keys with their descriptors, in schema order. */

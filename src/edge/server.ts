@@ -88,6 +88,7 @@ export class ArqonServer {
     spine?.bind(topic);
     const semantic = new SemanticService(config.semanticModel, logger, options.semanticProvider, {
       requestTimeoutMs: config.semanticRequestTimeoutMs,
+      ...(config.semantic ? { routing: config.semantic } : {}),
     });
     // Agents' capabilities are shared with the other nodes (spine only).
     if (spine !== undefined) linkSemantic(spine, semantic, logger);

@@ -12,6 +12,7 @@ import type { EmbeddingProvider } from '../embeddings/provider.js';
 import { ArqonError } from '../protocol/errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CapabilitySpec } from './semantic/capability.js';
+import type { SemanticOptionsInput } from './semantic/options.js';
 import { SemanticRouter } from './semantic/semantic-router.js';
 import { InFlightRequests } from './semantic-requests.js';
 
@@ -43,6 +44,8 @@ export interface SemanticServiceOptions {
   readonly requestTimeoutMs?: number;
   /** Cap of in-flight requests per tenant (default MAX_IN_FLIGHT_PER_TENANT). */
   readonly maxInFlightPerTenant?: number;
+  /** Router options (the config file's `semantic` section): scoring per model, limits, index settings. */
+  readonly routing?: SemanticOptionsInput;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -60,6 +63,7 @@ export class SemanticService {
   readonly #loader: ProviderLoader | null;
   readonly #model: string;
   readonly #logger: Logger;
+  readonly #routing: SemanticOptionsInput | undefined;
   #router: Promise<SemanticRouter> | null = null;
   #provider: EmbeddingProvider | null = null;
   #loaded: SemanticRouter | null = null;
@@ -74,6 +78,7 @@ export class SemanticService {
   constructor(model: SemanticModel, logger: Logger, loader?: ProviderLoader, options: SemanticServiceOptions = {}) {
     this.#model = model;
     this.#logger = logger;
+    this.#routing = options.routing;
     this.#loader = loader ?? defaultLoader(model);
     this.#inFlight = new InFlightRequests({
       timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
@@ -106,7 +111,7 @@ export class SemanticService {
       throw new ArqonError('SHUTTING_DOWN');
     }
     this.#provider = provider;
-    this.#loaded = new SemanticRouter({ providers: [provider] });
+    this.#loaded = new SemanticRouter({ providers: [provider], ...(this.#routing ? { options: this.#routing } : {}) });
     this.#logger.info('semantic model loaded', { model: provider.modelId });
     return this.#loaded;
   }

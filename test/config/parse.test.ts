@@ -282,3 +282,28 @@ describe('helpText', () => {
     expect(text).toContain('debug|info|warn|error|silent');
   });
 });
+
+describe('semantic section', () => {
+  it('is validated at start-up: a bad value names its path', () => {
+    expect(() => parseConfig({ overrides: { semantic: { threshold: 2 } } })).toThrow(/semantic\.threshold must be a number in \[-1, 1\]/);
+    expect(() => parseConfig({ overrides: { semantic: { models: { 'glove-sif-100': { weights: { lexical: -1 } } } } } })).toThrow(
+      /semantic\.models\.glove-sif-100\.weights\.lexical/,
+    );
+    expect(() => parseConfig({ overrides: { semantic: [] } })).toThrow(/semantic section from overrides: it must be an object/);
+  });
+
+  it('is kept frozen in the config', () => {
+    const { config } = parseConfig({ overrides: { semantic: { threshold: 0.6 } } });
+    expect(config.semantic).toEqual({ threshold: 0.6 });
+    expect(Object.isFrozen(config.semantic)).toBe(true);
+  });
+});
+
+describe('nodeId', () => {
+  it('accepts a plain id and refuses characters that would break Redis names', () => {
+    expect(parseConfig({ overrides: { nodeId: 'edge-1.eu' } }).config.nodeId).toBe('edge-1.eu');
+    for (const bad of ['a:b', 'with space', 'x'.repeat(65), 'a{b}']) {
+      expect(() => parseConfig({ overrides: { nodeId: bad } }), bad).toThrow(/invalid nodeId from nodeId/);
+    }
+  });
+});

@@ -14,7 +14,7 @@ export interface TestServer {
 }
 
 /** `options` (e.g. an injected `clock`) are passed to ArqonServer as given; the silent logger is the default. */
-export async function startServer(overrides: Partial<Record<ConfigKey | 'tenants', unknown>> = {}, options: ServerOptions = {}): Promise<TestServer> {
+export async function startServer(overrides: Partial<Record<ConfigKey | 'tenants' | 'casil' | 'semantic', unknown>> = {}, options: ServerOptions = {}): Promise<TestServer> {
   const { config } = parseConfig({ overrides: { port: 0, logLevel: 'silent', shutdownTimeoutMs: 1000, auth: 'none', ...overrides } });
   const server = new ArqonServer(config, { logger: createLogger(config.logLevel), ...options });
   const info = await server.listen();

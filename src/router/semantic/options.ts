@@ -10,7 +10,7 @@
  *   >  the fitted table (model-defaults.ts)  >  the generic defaults below.
  * Everything that could be tuned is here.
  */
-import { ConfigError } from '../../config/parse.js';
+import { ConfigError } from '../../config/errors.js';
 import { DEFAULT_CAPABILITY_LIMITS, type CapabilityLimits } from './capability.js';
 import { FITTED_SCORING } from './model-defaults.js';
 
