@@ -318,7 +318,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
       case 'private':
         return this.#requests.settle(message) ? undefined : this.emit('private', message.envelope);
       case 'system':
-        return this.emit('system', message.envelope);
+        return this.#requests.settle(message) ? undefined : this.emit('system', message.envelope);
       case 'token_expiring':
         this.emit('system', message.envelope);
         return this.#tokens.refresh(generation, {

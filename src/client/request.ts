@@ -1,7 +1,10 @@
 /**
  * Request/reply over semantic routing: `request()` publishes an intent event
  * (no room or channel) and settles with the first `private` message whose
- * `metadata.in_reply_to` is the intent's id, or with the server's error for
+ * `metadata.in_reply_to` is the intent's id and whose sender is one of the
+ * agents the server's `routed` acknowledgement named (it always arrives
+ * first: ids are guessable, so a reply from anyone else is an ordinary
+ * private message, never the answer), or with the server's error for
  * that id (ROUTE_NO_MATCH, with the candidates in `details`), or TIMEOUT.
  * Agents answer with `reply()`.
  */
@@ -37,6 +40,8 @@ export function timeoutError(timeoutMs: number): ArqonClientError | null {
 
 export class IntentRequests {
   readonly #pending = new PendingRequests();
+  /** Client ids the server routed each pending request to (from its `routed` acknowledgement). */
+  readonly #routedTo = new Map<string, Set<string>>();
 
   get size(): number {
     return this.#pending.size;
@@ -65,14 +70,36 @@ export class IntentRequests {
       return Promise.reject(err);
     }
     // Nothing can arrive before this runs: the reply is read on a later turn of the event loop.
-    return this.#pending.add(id, 'request', timeoutMs, `request ${id}`) as Promise<Envelope>;
+    const reply = this.#pending.add(id, 'request', timeoutMs, `request ${id}`) as Promise<Envelope>;
+    this.#routedTo.set(id, new Set());
+    const forget = (): void => void this.#routedTo.delete(id);
+    reply.then(forget, forget);
+    return reply;
   }
 
-  /** Settles a request with a reply or an error addressed to it; false when the message answers none. */
+  /**
+   * Settles a request with a reply or an error addressed to it; false when the
+   * message answers none. A `routed` acknowledgement only records who may
+   * answer (false: the client still emits it as a system message).
+   */
   settle(message: ServerMessage): boolean {
+    if (message.kind === 'system') {
+      const { event, request_id: requestId, recipients } = message.envelope.payload;
+      const allowed = typeof requestId === 'string' ? this.#routedTo.get(requestId) : undefined;
+      if (event === 'routed' && allowed !== undefined && Array.isArray(recipients)) {
+        for (const r of recipients) {
+          const clientId = (r as JsonObject | null)?.['client_id'];
+          if (typeof clientId === 'string') allowed.add(clientId);
+        }
+      }
+      return false;
+    }
     if (message.kind === 'private') {
       const inReplyTo = message.envelope.metadata?.['in_reply_to'];
-      return typeof inReplyTo === 'string' && this.#pending.resolve(inReplyTo, message.envelope);
+      if (typeof inReplyTo !== 'string') return false;
+      const from = message.envelope.from;
+      if (typeof from !== 'string' || this.#routedTo.get(inReplyTo)?.has(from) !== true) return false;
+      return this.#pending.resolve(inReplyTo, message.envelope);
     }
     if (message.kind === 'error') return message.requestId !== null && this.#pending.reject(message.requestId, message.error);
     return false;

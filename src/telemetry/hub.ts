@@ -95,7 +95,8 @@ class Observer {
   /** Sends while the socket is below its high-water mark; write callbacks resume it. */
   private flush(): void {
     while (this.queue.length > 0 && this.socket.readyState === 1 && this.socket.bufferedAmount <= OBSERVER_HIGH_WATER) {
-      this.socket.send(this.queue.shift()!, this.onWritten);
+      // Text frames: the bytes are JSON (ws would send a Buffer as a binary frame, a Blob in browsers).
+      this.socket.send(this.queue.shift()!, { binary: false }, this.onWritten);
     }
   }
 }

@@ -29,6 +29,24 @@ describe('telemetry stream', () => {
     await srv.close();
   });
 
+  it('sends its JSON as text frames (browsers get strings, not Blobs), the welcome and events alike', async () => {
+    srv = await startServer();
+    const ws = new WebSocket(srv.telemetryUrl);
+    const frames: Array<{ binary: boolean; event: unknown }> = [];
+    const two = new Promise<void>((resolve) => {
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        frames.push({ binary: isBinary, event: (JSON.parse(data.toString()) as Envelope).payload['event'] });
+        if (frames.length === 2) resolve();
+      });
+    });
+    await new Promise((resolve) => ws.once('open', resolve));
+    const { client } = await RawClient.connect(srv.url);
+    await two;
+    expect(frames).toEqual([{ binary: false, event: 'welcome' }, { binary: false, event: 'connect' }]);
+    await client.close();
+    ws.close();
+  });
+
   it('streams connect, join, command, error, leave and disconnect events, then per-second stats', async () => {
     srv = await startServer();
     expect(srv.telemetryUrl).toBe(`${srv.url}/telemetry`);
