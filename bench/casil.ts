@@ -10,7 +10,12 @@
  *    message, so machine noise hits them alike. Reported: the gate's own time
  *    p50/p99 (the overhead), and the whole ingress step p50/p99 against the
  *    baseline's.
- * 2. end to end (unless --no-e2e): a real server per mode, one publisher and
+ * 2. worst cases: the hostile 64 KB payloads of test/casil/hostile.ts (long
+ *    base64-ish runs, repeated `password=`, prefixes that start a match and
+ *    never finish it, deep nesting, huge arrays, many short strings, many
+ *    keys), the slowest of several inspections each, with the defaults and
+ *    with every detector on, against the 100 ms default time budget.
+ * 3. end to end (unless --no-e2e): a real server per mode, one publisher and
  *    one subscriber, 1 KB events one at a time; publish-to-delivery latency
  *    p50/p99 per mode against CASIL off.
  *
@@ -19,7 +24,7 @@
  * A benchmark, not a test: nothing asserts, it prints figures (docs/casil.md).
  */
 import { parseArgs } from 'node:util';
-import { CasilGate, type CasilSettings } from '../src/casil/index.js';
+import { CasilEngine, CasilGate, type CasilSettings } from '../src/casil/index.js';
 import { parseConfig } from '../src/config/parse.js';
 import { decodeFrame } from '../src/edge/codec-json.js';
 import { ArqonServer } from '../src/edge/server.js';
@@ -27,6 +32,7 @@ import { parseClientFrame, type EventFrame } from '../src/protocol/envelope.js';
 import { TelemetryHub } from '../src/telemetry/hub.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import { BusMetrics } from '../src/telemetry/metrics.js';
+import { hostilePayloads } from '../test/casil/hostile.js';
 import { RawClient } from '../test/helpers/raw-client.js';
 
 const { values } = parseArgs({
@@ -140,10 +146,37 @@ function engineLevel(): void {
   console.log('   gate = the CASIL step alone (for "none" and "off": the timer around an empty step, i.e. the clock\'s own cost)');
 }
 
+function worstCases(): void {
+  const settings: CasilSettings = { mode: 'enforce', defaultDecision: 'block', timeBudgetMs: 1e9, metadata: false, maxPayloadBytes: 1 << 20 };
+  const engines = {
+    defaults: new CasilEngine(settings, undefined),
+    everything: new CasilEngine(settings, { scopes: [{ secrets: 'redact', pii: true, redact_keys: ['password'], redact_paths: ['a.a.a.p'] }] }),
+  };
+  const RUNS = 7;
+  console.log(`\n2. Worst cases: hostile ~64 KB payloads, slowest of ${RUNS} inspections (engine alone, budget 100 ms by default)`);
+  console.log('   payload                    defaults    everything on');
+  let worst = 0;
+  for (const [name, payload] of Object.entries(hostilePayloads())) {
+    const size = Buffer.byteLength(JSON.stringify(payload));
+    const times = Object.values(engines).map((engine) => {
+      let max = 0;
+      for (let r = 0; r < RUNS; r++) {
+        const t0 = performance.now();
+        engine.inspect({ tenant: 'default', room: 'orders', channel: 'eu', payload, metadata: undefined, size });
+        max = Math.max(max, performance.now() - t0);
+      }
+      return max;
+    });
+    worst = Math.max(worst, ...times);
+    console.log(`   ${name.padEnd(24)}  ${times.map((t) => `${t.toFixed(2)} ms`.padStart(11)).join('  ')}`);
+  }
+  console.log(`   worst: ${worst.toFixed(2)} ms (${(worst / 100).toFixed(2)}x the default budget)`);
+}
+
 async function endToEnd(): Promise<void> {
   const n = Number(values['e2e-messages']);
   const payload = (JSON.parse(frame(1024, 0).toString()) as { payload: Record<string, unknown> }).payload;
-  console.log(`\n2. End to end: publish -> delivery latency, one real server per mode (all in this process), 1 KB events one at a time,`);
+  console.log(`\n3. End to end: publish -> delivery latency, one real server per mode (all in this process), 1 KB events one at a time,`);
   console.log(`   modes interleaved message by message, ${n} per mode`);
   const modes = ['off', 'monitor', 'enforce'] as const;
   const rigs = [];
@@ -178,4 +211,5 @@ async function endToEnd(): Promise<void> {
 }
 
 engineLevel();
+worstCases();
 if (!values['no-e2e']) await endToEnd();

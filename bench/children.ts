@@ -115,6 +115,11 @@ export class ServerProcess {
     return procSched(this.pid);
   }
 
+  /** Write-type syscalls (write, writev, send…) the child has made so far. */
+  writeSyscalls(): number {
+    return procWriteSyscalls(this.pid);
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the child is gone. */
   async stop(graceMs = 8000): Promise<void> {
     if (!this.running) return;
@@ -143,6 +148,20 @@ export function procCpuMs(pid: number): number {
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
     return ((utime + stime) * 1000) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Write-type syscalls of every thread of `pid` so far (`syscw` in
+ * /proc/<pid>/io). A server writes once per frame per socket unless it
+ * coalesces, so this counts what write coalescing saves. NaN where unavailable.
+ */
+export function procWriteSyscalls(pid: number): number {
+  try {
+    const m = /^syscw:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m === null ? NaN : Number(m[1]);
   } catch {
     return NaN;
   }

@@ -187,7 +187,7 @@ async function cacheSection(name: string, provider: EmbeddingProvider, n: number
   row('miss (a new text)', `p50 ${ms(miss.p50)}  p99 ${ms(miss.p99)}`);
   row('hit (a cached text)', `p50 ${ms(hit.p50)}  p99 ${ms(hit.p99)}`);
   row('miss / hit', ratio(miss.p50 / hit.p50));
-  const s = stack.stats();
+  const s = stack.stats().cache;
   row('cache stats', `hits ${s.hits}, misses ${s.misses}, size ${s.size}/${s.capacity}`);
 }
 

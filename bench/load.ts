@@ -41,6 +41,8 @@ export interface RunResult {
   readonly generatorWait: number;
   /** Mean run-queue wait per time on CPU, µs: tens is normal wake-up latency, ~1000 means a busy machine. */
   readonly serverWaitPerSlice: number;
+  /** Server write syscalls during the window, per second (all sockets, publishers included). */
+  readonly serverWritesPerSecond: number;
   readonly generatorWaitPerSlice: number;
   /** How late the generator sent against its schedule (p99, max), ms: high means the generator, not the server, limits. */
   readonly sendLagP99: number;
@@ -116,6 +118,7 @@ async function publish(
     server: server.cpuMs(),
     gen: process.cpuUsage(),
     serverSched: server.sched(),
+    serverWrites: server.writeSyscalls(),
     genSched: procSched('self'),
   });
   let cpu0 = snapshot(0);
@@ -189,6 +192,7 @@ async function publish(
     serverWait: pctOfWindow(cpu1.serverSched.waitMs - cpu0.serverSched.waitMs),
     generatorWait: pctOfWindow(cpu1.genSched.waitMs - cpu0.genSched.waitMs),
     serverWaitPerSlice: waitPerSliceUs(cpu0.serverSched, cpu1.serverSched),
+    serverWritesPerSecond: (cpu1.serverWrites - cpu0.serverWrites) / windowS,
     generatorWaitPerSlice: waitPerSliceUs(cpu0.genSched, cpu1.genSched),
     sendLagP99: lagSummary.p99,
     sendLagMax: lagSummary.max,

@@ -28,6 +28,11 @@ function median(values: number[]): number {
   return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
+/** Server write syscalls per delivery: ~1 when every frame is its own write, less when writes are coalesced. */
+export function writesPerDelivery(r: RunResult): number {
+  return r.delivered > 0 ? r.serverWritesPerSecond / r.delivered : NaN;
+}
+
 /** Median of each headline figure over the rounds of one target. */
 export interface Headline {
   readonly delivered: number;
@@ -77,7 +82,7 @@ export function printReport(opts: BenchOptions, results: readonly RunResult[]): 
       `window ${opts.duration}s after ${opts.warmup}s warm-up${opts.rounds > 1 ? `, ${opts.rounds} rounds` : ''}`,
   );
   out();
-  const head = ['server', 'sent msg/s', 'delivered/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'lost', 'srv CPU', 'CPU µs/dlv', 'gen CPU', 'gen lag p99', 'cpu wait srv/gen'];
+  const head = ['server', 'sent msg/s', 'delivered/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'lost', 'srv CPU', 'CPU µs/dlv', 'writes/dlv', 'gen CPU', 'gen lag p99', 'cpu wait srv/gen'];
   const rows = results.map((r) => [
     opts.rounds > 1 ? `${r.label} #${r.round}` : r.label,
     fmtInt(r.sentRate),
@@ -90,6 +95,7 @@ export function printReport(opts: BenchOptions, results: readonly RunResult[]): 
     `${fmtInt(r.lost)}/${fmtInt(r.expected)}`,
     fmtPct(r.serverCpu),
     cpuPerDelivery(r).toFixed(2),
+    writesPerDelivery(r).toFixed(2),
     fmtPct(r.generatorCpu),
     fmtMs(r.sendLagP99),
     `${fmtPct(r.serverWait)}/${fmtPct(r.generatorWait)}`,
@@ -139,6 +145,7 @@ export function summary(opts: BenchOptions, results: readonly RunResult[], q: Ra
     max_ms: round(r.latency.max),
     server_cpu_pct: round(r.serverCpu, 1),
     server_cpu_us_per_delivery: round(cpuPerDelivery(r)),
+    server_writes_per_delivery: round(writesPerDelivery(r)),
     generator_cpu_pct: round(r.generatorCpu, 1),
     generator_send_lag_p99_ms: round(r.sendLagP99),
     generator_loop_delay_p99_ms: round(r.loopDelayP99),

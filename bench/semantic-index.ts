@@ -24,7 +24,8 @@
  */
 import { parseArgs } from 'node:util';
 import { SemanticRouter, type CapabilityWithVectors } from '../src/router/semantic/semantic-router.js';
-import { prng } from '../test/router/semantic/fixtures.js';
+// The seeded generators the router tests use: unit(centre + noise · random unit vector) has cosine ≈ 1/√(1 + noise²) to the centre.
+import { near, prng, randomUnit } from '../test/router/semantic/fixtures.js';
 
 const { values } = parseArgs({
   options: {
@@ -63,34 +64,6 @@ const MODEL = `bench-${DIM}`;
 const TENANT = 'bench';
 
 
-function randomUnit(rand: () => number): Float32Array {
-  const v = new Float32Array(DIM);
-  let s = 0;
-  for (let i = 0; i < DIM; i++) {
-    const x = rand() + rand() + rand() - 1.5;
-    v[i] = x;
-    s += x * x;
-  }
-  const n = Math.sqrt(s);
-  for (let i = 0; i < DIM; i++) v[i]! /= n;
-  return v;
-}
-
-/** unit(centre + noise · random unit vector): cosine to the centre ≈ 1/√(1 + noise²). */
-function near(centre: Float32Array, noise: number, rand: () => number): Float32Array {
-  const r = randomUnit(rand);
-  const v = new Float32Array(DIM);
-  let s = 0;
-  for (let i = 0; i < DIM; i++) {
-    const x = centre[i]! + noise * r[i]!;
-    v[i] = x;
-    s += x * x;
-  }
-  const n = Math.sqrt(s);
-  for (let i = 0; i < DIM; i++) v[i]! /= n;
-  return v;
-}
-
 interface Dataset {
   readonly capabilities: CapabilityWithVectors[];
   readonly centres: Float32Array[];
@@ -99,7 +72,7 @@ interface Dataset {
 function dataset(vectors: number, seed: number): Dataset {
   const rand = prng(seed);
   const count = Math.max(1, Math.round(vectors / TEXTS));
-  const topics = Array.from({ length: Math.max(1, Math.ceil(count / 20)) }, () => randomUnit(rand));
+  const topics = Array.from({ length: Math.max(1, Math.ceil(count / 20)) }, () => randomUnit(DIM, rand));
   const centres: Float32Array[] = [];
   const capabilities: CapabilityWithVectors[] = [];
   for (let c = 0; c < count; c++) {

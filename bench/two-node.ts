@@ -2,10 +2,13 @@
  * Two-node benchmark: the cost of the Redis spine. Two ArqonBus nodes (child
  * processes) share one Redis; one publisher on node A sends at a fixed rate
  * (open loop) to a channel with the same number of subscribers on node A
- * (same-node delivery) and on node B (cross-node delivery: A → Redis PUBLISH
- * → B → fan-out). Both groups receive the same messages in the same run, so
- * the ratio isolates the extra hop. Latency is publish-to-receive, measured
- * in this process (one clock).
+ * (same-node delivery) and on node B (cross-node delivery). Every event goes
+ * A → Redis (append script, which PUBLISHes it) → each node with members →
+ * fan-out, A included: that single path is what gives every member the same
+ * offset order. Both groups receive the same messages in the same run, so the
+ * ratio isolates what being on another node costs. Latency is
+ * publish-to-receive, measured in this process (one clock); each subscriber
+ * also checks that offsets arrive strictly increasing.
  *
  *   npm run bench:two-node -- --rate 1000 --subs 10 --duration 10
  */
@@ -85,6 +88,9 @@ function startNode(name: string, redisUrl: string, prefix: string): Promise<Serv
 /** A client that joined the channel; subscribers record latency while `measuring`. */
 class BenchClient {
   received = 0;
+  /** Events whose offset was not above the previous one's (order or duplicate violations). */
+  disorder = 0;
+  private lastOffset = 0;
   private constructor(readonly ws: WebSocket) {}
 
   static async join(url: string, onEvent?: (sentAt: number) => void): Promise<BenchClient> {
@@ -93,9 +99,12 @@ class BenchClient {
     await new Promise<void>((resolve, reject) => {
       ws.once('error', reject);
       ws.on('message', (data: Buffer) => {
-        const frame = JSON.parse(data.toString()) as { type: string; payload: Record<string, unknown> };
+        const frame = JSON.parse(data.toString()) as { type: string; payload: Record<string, unknown>; metadata?: { offset?: number } };
         if (frame.type === 'event') {
           client.received++;
+          const offset = frame.metadata?.offset ?? 0;
+          if (offset <= client.lastOffset) client.disorder++;
+          client.lastOffset = offset;
           onEvent?.(frame.payload['t'] as number);
         } else if (frame.type === 'command_response') {
           if (frame.payload['status'] !== 'success') reject(new Error(`join failed: ${JSON.stringify(frame.payload)}`));
@@ -146,7 +155,7 @@ async function main(): Promise<number> {
     let windowStart = Infinity;
     let windowEnd = Infinity;
     const measured = (sentAt: number): boolean => sentAt >= windowStart && sentAt < windowEnd;
-    const same: Side = { label: 'same-node (A → A)', latency: new LatencyRecorder(), delivered: 0 };
+    const same: Side = { label: 'same-node (A → Redis → A)', latency: new LatencyRecorder(), delivered: 0 };
     const cross: Side = { label: 'cross-node (A → Redis → B)', latency: new LatencyRecorder(), delivered: 0 };
     const recordFor = (side: Side) => (sentAt: number): void => {
       if (!measured(sentAt)) return;
@@ -201,8 +210,10 @@ async function main(): Promise<number> {
     const c = cross.latency.summary();
     process.stdout.write(`cross/same: throughput ${(cross.delivered / same.delivered).toFixed(3)}, p50 ${(c.p50 / s.p50).toFixed(2)}x ` +
       `(+${(c.p50 - s.p50).toFixed(2)} ms), p99 ${(c.p99 / s.p99).toFixed(2)}x (+${(c.p99 - s.p99).toFixed(2)} ms)\n`);
+    const disorder = clients.reduce((n, c) => n + c.disorder, 0);
+    process.stdout.write(`out-of-order or repeated offsets seen by subscribers: ${disorder}\n`);
     process.stdout.write(`server CPU over the window: A ${(cpu[0]! / 1000).toFixed(2)} s, B ${(cpu[1]! / 1000).toFixed(2)} s ` +
-      `(B only receives from Redis and fans out)\n`);
+      `(A also reads the publisher and runs its appends; B only receives from Redis and fans out)\n`);
     return 0;
   } finally {
     for (const c of clients) c.ws.terminate();

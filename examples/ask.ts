@@ -3,9 +3,11 @@
  * the agent's reply; the server's `routed` acknowledgement (which agent,
  * capability and score) arrives just before it on the same socket and is
  * matched by id (the reply's `metadata.in_reply_to`); a ROUTE_NO_MATCH
- * rejection carries the best candidates anyway.
+ * rejection carries the best candidates anyway. `askEach` runs a list of
+ * questions that way, printing the transcript (the human and the service).
  */
 import { ArqonClientError, type ArqonClient, type Envelope, type JsonObject } from '../src/client/index.js';
+import { printExchange, type Print } from './transcript.js';
 
 /** An agent an intent went to, or a candidate it could have gone to (wire shape of `recipients` / `candidates`). */
 export interface Recipient {
@@ -72,6 +74,32 @@ export async function ask(client: ArqonClient, acks: RoutedAcks, text: string, p
       threshold: typeof d['threshold'] === 'number' ? d['threshold'] : null,
       candidates: recipients(d['candidates']),
     };
+  }
+}
+
+/** One intent to send: what is asked, and the structured payload that goes with it. */
+export interface Question {
+  readonly text: string;
+  readonly payload?: JsonObject;
+}
+
+/**
+ * Asks each question in turn, one at a time so the transcript reads in order,
+ * printing every exchange; what the human and the service examples share.
+ * The client must be connected; it stays open.
+ */
+export async function askEach(client: ArqonClient, questions: readonly Question[], print: Print, timeoutMs = 5000): Promise<Exchange[]> {
+  const acks = new RoutedAcks(client);
+  try {
+    const exchanges: Exchange[] = [];
+    for (const { text, payload } of questions) {
+      const exchange = await ask(client, acks, text, payload, timeoutMs);
+      printExchange(print, exchange);
+      exchanges.push(exchange);
+    }
+    return exchanges;
+  } finally {
+    acks.dispose();
   }
 }
 

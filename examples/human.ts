@@ -7,9 +7,9 @@
  * (a human token with publish/subscribe on lobby:chat; publishing is also what allows intents).
  */
 import { ArqonClient } from '../src/client/index.js';
-import { ask, RoutedAcks, type Exchange } from './ask.js';
+import { askEach, type Exchange } from './ask.js';
 import { connectionFromArgs, isMain, runMain } from './cli.js';
-import { printExchange, type Print } from './transcript.js';
+import type { Print } from './transcript.js';
 
 export const HUMAN_QUESTIONS: readonly string[] = [
   'how do you say good morning in Spanish?',
@@ -29,22 +29,14 @@ export interface HumanOptions {
 export async function runHuman(url: string, token: string | undefined, options: HumanOptions = {}): Promise<Exchange[]> {
   const { print = console.log, room = 'lobby', channel = 'chat', questions = HUMAN_QUESTIONS, timeoutMs = 5000 } = options;
   const client = new ArqonClient({ url, ...(token === undefined ? {} : { token }), clientType: 'human', screenName: 'Alice', reconnect: false });
-  const acks = new RoutedAcks(client);
   try {
     const welcome = await client.connect();
     await client.join(room, channel);
     const greeting = 'hi all, asking the bots a few things';
     client.publish(room, channel, { text: greeting });
     print(`${welcome.client_id} (human) joined ${room}:${channel} and said "${greeting}"`);
-    const exchanges: Exchange[] = [];
-    for (const text of questions) {
-      const exchange = await ask(client, acks, text, {}, timeoutMs);
-      printExchange(print, exchange);
-      exchanges.push(exchange);
-    }
-    return exchanges;
+    return await askEach(client, questions.map((text) => ({ text })), print, timeoutMs);
   } finally {
-    acks.dispose();
     await client.close();
   }
 }

@@ -7,12 +7,12 @@
  * (a token with client_type "service" and at least one publish pattern: intents need one).
  */
 import { ArqonClient } from '../src/client/index.js';
-import { ask, RoutedAcks, type Exchange } from './ask.js';
+import { askEach, type Exchange, type Question } from './ask.js';
 import { connectionFromArgs, isMain, runMain } from './cli.js';
-import { printExchange, type Print } from './transcript.js';
+import type { Print } from './transcript.js';
 
 /** Each with the structured payload a service would attach. */
-export const SERVICE_INTENTS: ReadonlyArray<{ text: string; payload: Record<string, string> }> = [
+export const SERVICE_INTENTS: readonly Question[] = [
   { text: 'invoice 1042 is overdue, send the customer a payment reminder', payload: { customer: 'C-1042', source: 'dunning-job' } },
   { text: 'the customer was charged twice for order 7731, refund one payment', payload: { customer: 'C-7731', source: 'support-desk' } },
   // Nobody plays music: this one is meant to match no capability.
@@ -21,25 +21,17 @@ export const SERVICE_INTENTS: ReadonlyArray<{ text: string; payload: Record<stri
 
 export interface ServiceOptions {
   print?: Print;
-  intents?: ReadonlyArray<{ text: string; payload: Record<string, string> }>;
+  intents?: readonly Question[];
   timeoutMs?: number;
 }
 
 export async function runService(url: string, token: string | undefined, options: ServiceOptions = {}): Promise<Exchange[]> {
   const { print = console.log, intents = SERVICE_INTENTS, timeoutMs = 5000 } = options;
   const client = new ArqonClient({ url, ...(token === undefined ? {} : { token }), clientType: 'service', reconnect: false });
-  const acks = new RoutedAcks(client);
   try {
     await client.connect();
-    const exchanges: Exchange[] = [];
-    for (const { text, payload } of intents) {
-      const exchange = await ask(client, acks, text, payload, timeoutMs);
-      printExchange(print, exchange);
-      exchanges.push(exchange);
-    }
-    return exchanges;
+    return await askEach(client, intents, print, timeoutMs);
   } finally {
-    acks.dispose();
     await client.close();
   }
 }

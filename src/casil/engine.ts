@@ -10,7 +10,7 @@ import { cardDetector, emailDetector, phoneDetector } from './pii.js';
 import { compilePolicy, validatePolicy, type CompileContext, type CompiledPolicy, type CompiledScope, type CompiledTenant } from './policy.js';
 import { ScanState } from './scan.js';
 import { secretDetector } from './secrets.js';
-import type { CasilFlag, CasilMode, CasilOutcome, CasilReasonCode, Classification, Detector } from './types.js';
+import type { CasilFlag, CasilMode, CasilOutcome, CasilReasonCode, Classification, Detector, MessageKind } from './types.js';
 
 export interface CasilSettings {
   /** Server default mode (`casilMode`). */
@@ -40,6 +40,8 @@ export interface InspectInput {
   readonly size: number;
   /** A top-level payload field that is addressing, not content (`target` of a private message). */
   readonly skipKey?: string;
+  /** The kind when the caller knows it (a command is `control`); else classified from the room and payload. */
+  readonly kind?: MessageKind;
 }
 
 export interface CasilDecision {
@@ -179,7 +181,7 @@ export class CasilEngine {
       reason: enforce ? verdictReason : 'CASIL_MONITOR_MODE',
       verdict,
       verdictReason,
-      classification: classification(classifyKind(input.room, input.payload), flags),
+      classification: classification(input.kind ?? classifyKind(input.room, input.payload), flags),
       payload: enforce ? payload : undefined,
       metadata: enforce ? metadata : undefined,
       secretTypes: state?.secretTypes === undefined ? NO_TYPES : [...state.secretTypes],

@@ -6,7 +6,7 @@
  * so no input can make it backtrack.
  */
 import { luhnValid, plausibleCard } from './luhn.js';
-import type { Detector, Finding } from './types.js';
+import { NO_FINDINGS, type Detector, type Finding } from './types.js';
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isAlpha = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -15,12 +15,23 @@ const isAlnum = (c: number): boolean => isDigit(c) || isAlpha(c);
 const isLocal = (c: number): boolean => isAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45; // . _ % + -
 const isDomain = (c: number): boolean => isAlnum(c) || c === 46 || c === 45; // . -
 
+/**
+ * File extensions that are no top-level domain: `icon@2x.png`, `bundle@1.2.css`
+ * are asset names (retina variants, versioned files), not addresses. Only
+ * extensions that no registry delegates are listed (`.md`, `.py`, `.rs` are
+ * country domains and stay addresses).
+ */
+const FILE_EXTENSIONS: ReadonlySet<string> = new Set([
+  'png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'avif', 'ico', 'bmp', 'tif', 'tiff', 'heic',
+  'css', 'scss', 'js', 'mjs', 'cjs', 'jsx', 'tsx', 'json', 'html', 'htm', 'txt', 'yaml', 'yml', 'toml', 'lock', 'xml', 'csv', 'log', 'wasm', 'woff', 'woff2', 'ttf',
+]);
+
 export const emailDetector: Detector = {
   name: 'email',
   category: 'pii',
   detect(text) {
     let at = text.indexOf('@');
-    if (at === -1) return NONE;
+    if (at === -1) return NO_FINDINGS;
     const out: Finding[] = [];
     let floor = 0; // a match never starts before the end of the previous one
     while (at !== -1) {
@@ -34,7 +45,7 @@ export const emailDetector: Detector = {
       const domain = text.slice(at + 1, e);
       const dot = domain.lastIndexOf('.');
       const tld = dot === -1 ? '' : domain.slice(dot + 1);
-      if (s < at && dot > 0 && tld.length >= 2 && /^[A-Za-z]+$/.test(tld) && !domain.includes('..')) {
+      if (s < at && dot > 0 && tld.length >= 2 && /^[A-Za-z]+$/.test(tld) && !domain.includes('..') && !FILE_EXTENSIONS.has(tld.toLowerCase())) {
         out.push({ category: 'pii', type: 'email', start: s, end: e });
         floor = e;
       }
@@ -43,6 +54,13 @@ export const emailDetector: Detector = {
     return out;
   },
 };
+
+/** A payment card number as an integer (a JSON number): a network's prefix and length, and Luhn. */
+export function isCardInteger(value: number): boolean {
+  if (value < 1e12 || !Number.isSafeInteger(value)) return false;
+  const digits = String(value);
+  return plausibleCard(digits) && luhnValid(digits);
+}
 
 /** Counts digits, stopping early once `enough` is reached. */
 function hasDigits(text: string, enough: number): boolean {
@@ -63,7 +81,7 @@ export const cardDetector: Detector = {
    */
   detect(text) {
     const n = text.length;
-    if (n < 13 || !CARD_SHAPE.test(text)) return NONE;
+    if (n < 13 || !CARD_SHAPE.test(text)) return NO_FINDINGS;
     let out: Finding[] | undefined;
     let i = 0;
     while (i < n) {
@@ -72,7 +90,8 @@ export const cardDetector: Detector = {
         continue;
       }
       const start = i;
-      const bounded = i === 0 || !isAlnum(text.charCodeAt(i - 1));
+      // Not glued to a word, and not the fraction of a decimal (`0.4111…`).
+      const bounded = i === 0 || (!isAlnum(text.charCodeAt(i - 1)) && !(text.charCodeAt(i - 1) === 46 && i >= 2 && isDigit(text.charCodeAt(i - 2))));
       let digits = 0;
       let end = i;
       while (i < n) {
@@ -86,18 +105,25 @@ export const cardDetector: Detector = {
           break;
         }
       }
+      // Nor followed by a letter, or by a decimal point and digits (`4111….5`).
       if (!bounded || digits < 13 || digits > 19 || (end < n && isAlpha(text.charCodeAt(end)))) continue;
+      if (end + 1 < n && text.charCodeAt(end) === 46 && isDigit(text.charCodeAt(end + 1))) continue;
       const number = text.slice(start, end).replace(/[ -]/g, '');
       if (plausibleCard(number) && luhnValid(number)) (out ??= []).push({ category: 'pii', type: 'card', start, end });
     }
-    return out ?? NONE;
+    return out ?? NO_FINDINGS;
   },
 };
 
 /** `+` and 8–15 digits with single separators; validated in code after this cheap, bounded match. */
 const INTL_PHONE = /(?<![\w+])\+\d[\d ().-]{6,22}\d(?![\w])/g;
-/** North-American: `(555) 123-4567`, `555-123-4567`, `555.123.4567`, optionally `+1`/`1` first. */
-const NANP_PHONE = /(?<![\w+.-])(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.-]\d)/g;
+/**
+ * North-American: `(415) 555-0123`, `415-555-0123`, `415.555.0123`, optionally
+ * `+1`/`1` first. Area and exchange codes start with 2–9 (the numbering plan's
+ * rule), which keeps ranges and ids like `100-200-3000` or `000-000-0000` out;
+ * a number glued to more of an identifier (`555-123-4567-XL`) is not a phone.
+ */
+const NANP_PHONE = /(?<![\w+.-])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}(?![\w]|[.-]\w)/g;
 
 /** A North-American number's core shape (3 digits, separator, 3 digits); a regex runs this scan faster than a JS loop. */
 const NANP_SHAPE = /\d{3}(?:[ .-]|\) ?)\d{3}/;
@@ -113,9 +139,9 @@ export const phoneDetector: Detector = {
   name: 'phone',
   category: 'pii',
   detect(text) {
-    if (text.length < 10) return NONE;
+    if (text.length < 10) return NO_FINDINGS;
     const plus = text.includes('+');
-    if (!plus && !NANP_SHAPE.test(text)) return NONE;
+    if (!plus && !NANP_SHAPE.test(text)) return NO_FINDINGS;
     const out: Finding[] = [];
     if (plus && hasDigits(text, 8)) {
       for (const m of text.matchAll(INTL_PHONE)) {
@@ -133,5 +159,3 @@ export const phoneDetector: Detector = {
     return out;
   },
 };
-
-const NONE: readonly Finding[] = Object.freeze([]);

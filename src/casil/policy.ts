@@ -9,6 +9,7 @@
  *
  * See docs/casil.md for the meaning and defaults of each field.
  */
+import { isJsonObject } from '../protocol/envelope.js';
 import { compilePaths, parsePath } from './paths.js';
 import { checkScopePattern, compileScope, type ScopeMatcher } from './scope.js';
 import type { ScanRules } from './scan.js';
@@ -43,8 +44,6 @@ const TENANT_RE = /^[A-Za-z0-9_.@+-]{1,128}$/;
 const MAX_SCOPES = 256;
 const MAX_LIST = 1024;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * Checks a policy. Returns null when it is valid, else one message naming
  * the first offending path, e.g. `casil.tenants.acme.scopes[0].include[1]:
@@ -52,7 +51,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 export function validatePolicy(raw: unknown, root = 'casil'): string | null {
   if (raw === undefined) return null;
-  if (!isObject(raw)) return `${root}: must be an object`;
+  if (!isJsonObject(raw)) return `${root}: must be an object`;
   for (const key of Object.keys(raw)) {
     if (key !== 'scopes' && key !== 'tenants') return `${root}.${key}: unknown key (expected scopes, tenants)`;
   }
@@ -60,11 +59,11 @@ export function validatePolicy(raw: unknown, root = 'casil'): string | null {
   if (scopesError !== null) return scopesError;
   const tenants = raw['tenants'];
   if (tenants === undefined) return null;
-  if (!isObject(tenants)) return `${root}.tenants: must be an object of tenant name to { mode, scopes }`;
+  if (!isJsonObject(tenants)) return `${root}.tenants: must be an object of tenant name to { mode, scopes }`;
   for (const [tenant, spec] of Object.entries(tenants)) {
     const at = `${root}.tenants.${tenant}`;
     if (!TENANT_RE.test(tenant)) return `${at}: tenant ids are 1-128 characters of A-Z a-z 0-9 _ . @ + -`;
-    if (!isObject(spec)) return `${at}: must be an object with mode and/or scopes`;
+    if (!isJsonObject(spec)) return `${at}: must be an object with mode and/or scopes`;
     for (const key of Object.keys(spec)) {
       if (key !== 'mode' && key !== 'scopes') return `${at}.${key}: unknown key (expected mode, scopes)`;
     }
@@ -87,7 +86,7 @@ function checkScopes(scopes: unknown, at: string): string | null {
 }
 
 function checkScope(scope: unknown, at: string): string | null {
-  if (!isObject(scope)) return `${at}: must be an object`;
+  if (!isJsonObject(scope)) return `${at}: must be an object`;
   for (const key of Object.keys(scope)) {
     if (!SCOPE_KEYS.has(key)) return `${at}.${key}: unknown key (expected ${[...SCOPE_KEYS].join(', ')})`;
   }
@@ -194,6 +193,8 @@ function compileScopeSpec(s: ScopeSpec, index: number, ctx: CompileContext): Com
       paths: compilePaths(s.redact_paths ?? []),
       // Secret detectors run under `secrets: "allow"` too: the message is then only classified and recorded.
       detectors: [...ctx.secretDetectors, ...pii.map((t) => ctx.piiDetectors[t]), ...ctx.extraDetectors],
+      scanNumbers: pii.includes('card'),
+      cleanKeys: new Set(),
     },
   };
 }

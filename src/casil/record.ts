@@ -14,7 +14,7 @@ export interface DecisionSubject {
   readonly tenant: string;
   readonly clientId: string;
   readonly messageId: string;
-  readonly type: 'event' | 'private';
+  readonly type: 'event' | 'private' | 'command';
   readonly room: string | null;
   readonly channel: string | null;
 }

@@ -6,7 +6,7 @@
  * need a value that looks random (entropy, character classes) and not like
  * code, a placeholder or a word, which keeps prose and snippets out.
  */
-import type { Detector, Finding } from './types.js';
+import { NO_FINDINGS, type Detector, type Finding } from './types.js';
 
 interface Rule {
   readonly type: string;
@@ -60,14 +60,18 @@ export function entropy(s: string): number {
   return h;
 }
 
-/** At least two of: lower case, upper case, digits (random tokens mix them; words and hex-free ids rarely do all). */
-function mixed(s: string): boolean {
+/** How many of lower case, upper case, digits (and, with `symbols`, anything else) a string mixes. */
+function charClasses(s: string, symbols: boolean): number {
   let classes = 0;
   if (/[a-z]/.test(s)) classes++;
   if (/[A-Z]/.test(s)) classes++;
   if (/[0-9]/.test(s)) classes++;
-  return classes >= 2;
+  if (symbols && /[^A-Za-z0-9]/.test(s)) classes++;
+  return classes;
 }
+
+/** At least two of lower case, upper case, digits: random tokens mix them; words rarely do. */
+const mixed = (s: string): boolean => charClasses(s, false) >= 2;
 
 const PLACEHOLDER = /^(?:<.*|\$\{.*|\{\{.*|%[sd]|\$[A-Za-z_]\w*|x+|\*+|\.+|\?+|-+|#+|changeme|password\d*|secret|redacted|none|null|undefined|example|your[_-]?\w*|my[_-]?\w*)$/i;
 
@@ -75,9 +79,28 @@ function isPlaceholder(v: string): boolean {
   return PLACEHOLDER.test(v) || /^(.)\1+$/.test(v);
 }
 
-/** Code, not a value: `process.env.DB_PASS`, `getSecret()`, `DB_PASSWORD`, `config.apiKey`, `req.body.password`. */
+/** One path segment that reads like a name (`node2`, `server.key`, `Documents`), not a slice of random base64 (`K7MDENGbPx`). */
+const nameLike = (segment: string): boolean => /^[A-Za-z0-9._@+-]{0,64}$/.test(segment) && charClasses(segment, false) < 3;
+
+/**
+ * A path or a resource name, not a credential: `PWD=/usr/local/lib/node2`,
+ * `secret: /etc/ssl/private/server2.key`, a Vault path `v1/kv/data/app2`, an
+ * ARN. Base64 secrets contain `/` too, but their segments mix cases and
+ * digits (or, relative, upper case), which names rarely do.
+ */
+function looksLikePath(v: string): boolean {
+  if (v.startsWith('arn:')) return true;
+  if (!v.includes('/')) return false;
+  const rooted = /^(?:~|\.{1,2})?\//.test(v);
+  const segments = v.replace(/^(?:~|\.{1,2})?\//, '').split('/');
+  if (rooted) return segments.length >= 2 && segments.every(nameLike);
+  return segments.length >= 3 && segments.every((seg) => /^[a-z0-9._-]{1,64}$/.test(seg));
+}
+
+/** Code, not a value: `process.env.DB_PASS`, `getSecret()`, `DB_PASSWORD`, `config.apiKey`, `req.body.password`, a path. */
 function looksLikeCode(v: string): boolean {
   if (/[(){}]/.test(v)) return true;
+  if (looksLikePath(v)) return true;
   if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(v)) return true; // dotted identifier
   if (/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(v)) return true; // CONST_CASE
   if (/^[a-z]+(?:_[a-z0-9]+)+$/.test(v)) return true; // snake_case
@@ -90,11 +113,7 @@ export function randomLookingValue(v: string): boolean {
   if (v.length < 8 || isPlaceholder(v) || looksLikeCode(v)) return false;
   if (/^[a-z]+$/i.test(v)) return false; // a word
   if (/^\d+$/.test(v)) return false; // a number (pin, id, amount)
-  let classes = 0;
-  if (/[a-z]/.test(v)) classes++;
-  if (/[A-Z]/.test(v)) classes++;
-  if (/[0-9]/.test(v)) classes++;
-  if (/[^A-Za-z0-9]/.test(v)) classes++;
+  const classes = charClasses(v, true);
   return classes >= 3 ? entropy(v) >= 2.8 : classes === 2 && entropy(v) >= 3.5;
 }
 
@@ -131,7 +150,7 @@ export const secretDetector: Detector = {
     if (key !== undefined && text.length >= MIN_LENGTH && text.length <= 200 && isSecretKey(key) && randomLookingValue(text)) {
       return [{ category: 'secret', type: 'assignment', start: 0, end: text.length }];
     }
-    if (text.length < MIN_LENGTH || !PREFILTER.test(text)) return NONE;
+    if (text.length < MIN_LENGTH || !PREFILTER.test(text)) return NO_FINDINGS;
     for (const rule of RULES) {
       if (!rule.markers.some((m) => text.includes(m))) continue;
       for (const m of text.matchAll(rule.re)) {
@@ -139,7 +158,8 @@ export const secretDetector: Detector = {
         (out ??= []).push({ category: 'secret', type: rule.type, start: m.index, end: m.index + m[0].length });
       }
     }
-    if (ASSIGNMENT_MARKERS.some((m) => text.includes(m))) {
+    // An assignment needs its `=` or `:`; most strings (and object keys) have neither.
+    if ((text.includes('=') || text.includes(':')) && ASSIGNMENT_MARKERS.some((m) => text.includes(m))) {
       for (const m of text.matchAll(ASSIGNMENT)) {
         const value = m[2]!;
         if (!randomLookingValue(value)) continue;
@@ -147,8 +167,6 @@ export const secretDetector: Detector = {
         (out ??= []).push({ category: 'secret', type: 'assignment', start, end: start + value.length });
       }
     }
-    return out ?? NONE;
+    return out ?? NO_FINDINGS;
   },
 };
-
-const NONE: readonly Finding[] = Object.freeze([]);

@@ -60,7 +60,7 @@ async function main(): Promise<number> {
   const http = info.url.replace(/^ws/, 'http');
   process.stdout.write(
     `ArqonBus ${server.bus.version} listening on ${info.url}\n` +
-      `  telemetry: ${info.telemetryUrl}\n  health:    ${http}/health\n  metrics:   ${http}/metrics\n`,
+      `  telemetry: ${info.telemetryUrl}\n  dashboard: ${http}/dashboard\n  health:    ${http}/health\n  metrics:   ${http}/metrics\n`,
   );
   if (generated) process.stdout.write((await devBanner(config, info.url, info.telemetryUrl)) + '\n');
 

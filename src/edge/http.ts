@@ -1,7 +1,8 @@
-/** Plain HTTP endpoints served beside the WebSocket: /health, /version, /metrics. */
+/** Plain HTTP endpoints served beside the WebSocket: /health, /version, /metrics, /dashboard. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODES, type ErrorCode } from '../protocol/codes.js';
 import { PROTOCOL_VERSIONS } from '../version.js';
+import { sendDashboard } from '../telemetry/dashboard-route.js';
 import type { BusContext } from './context.js';
 
 export interface HealthState {
@@ -45,6 +46,9 @@ export function createHttpHandler(bus: BusContext, health: () => HealthState) {
         });
         return;
       }
+      case '/dashboard':
+        sendDashboard(req, res);
+        return;
       case '/version':
         sendJson(res, 200, { name: 'arqonbus', version: bus.version, protocol_versions: PROTOCOL_VERSIONS, node: process.version });
         return;
@@ -61,7 +65,7 @@ export function createHttpHandler(bus: BusContext, health: () => HealthState) {
         );
         return;
       default:
-        sendError(res, 404, 'NOT_FOUND', { endpoints: ['/health', '/version', '/metrics', '/ (WebSocket)', '/telemetry (WebSocket)'] });
+        sendError(res, 404, 'NOT_FOUND', { endpoints: ['/health', '/version', '/metrics', '/dashboard', '/ (WebSocket)', '/telemetry (WebSocket)'] });
     }
   };
 }

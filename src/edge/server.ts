@@ -24,10 +24,8 @@ import { SemanticService, type ProviderLoader } from '../router/semantic-service
 import { TopicRouter } from '../router/topic-router.js';
 import { linkSemantic } from '../spine/semantic-link.js';
 import { RedisSpine } from '../spine/spine.js';
-import { RedisUnavailableError } from '../storage/redis-connection.js';
 import { DeferredStreamStore } from '../storage/stream-store-deferred.js';
 import { MemoryStreamStore } from '../storage/stream-store-memory.js';
-import { RedisStreamStore } from '../storage/stream-store-redis.js';
 import type { StreamStore } from '../storage/stream-store.js';
 import { TelemetryHub } from '../telemetry/hub.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
@@ -37,9 +35,12 @@ import { encodeEnvelope } from './codec-json.js';
 import { Connection, type ClientProfile, type ConnectionHooks } from './connection.js';
 import type { BusContext } from './context.js';
 import { UpgradeHandler } from './upgrade.js';
+import { busSubprotocol, telemetrySubprotocol } from './handshake.js';
+import { codecFor } from './codec.js';
 import { armAt, clearExpiry, scheduleTokenExpiry } from './token-lifetime.js';
 import { Heartbeat } from './heartbeat.js';
 import { createHttpHandler, type HealthCheck, type HealthState } from './http.js';
+import { openRedis } from './redis-startup.js';
 import { SessionHandler } from './session.js';
 
 export interface ServerOptions {
@@ -82,9 +83,10 @@ export class ArqonServer {
       options.store ?? this.deferredStore ?? new MemoryStreamStore({ maxMessages: config.historyMaxMessages, maxAgeMs: config.historyMaxAgeMs });
     // Several nodes, one bus: only with Redis; a single node has no spine object at all.
     const spine = config.redisUrl === undefined ? undefined : new RedisSpine({
-      url: config.redisUrl, prefix: config.redisKeyPrefix, nodeId: config.nodeId, nodeTtlMs: config.nodeTtlMs, clients, logger,
+      url: config.redisUrl, prefix: config.redisKeyPrefix, nodeId: config.nodeId, nodeTtlMs: config.nodeTtlMs, clients, logger, store,
     });
-    const topic = new TopicRouter({ channels, clients, store, metrics, spine });
+    // With the spine, events reach members as spine traffic, not as a routed frame's result: counted as they go out.
+    const topic = new TopicRouter({ channels, clients, store, metrics, spine, onSpineDelivered: (n) => void (this.bus.telemetry.counters.messages_out += n) });
     spine?.bind(topic);
     const semantic = new SemanticService(config.semanticModel, logger, options.semanticProvider, {
       requestTimeoutMs: config.semanticRequestTimeoutMs,
@@ -107,7 +109,7 @@ export class ArqonServer {
     };
     const tenantLimits = (tenant: string): TenantLimits => resolveTenantLimits(serverLimits, config.tenants, tenant);
     // Built-in detectors plus any injected ones; the policy was validated when the config was parsed.
-    const casil = new CasilGate(casilSettings(config), config.casil, { metrics, telemetry }, {
+    const casil = new CasilGate(casilSettings(config), config.casil, { metrics, telemetry, logger }, {
       ...(options.casilDetectors ? { extraDetectors: options.casilDetectors } : {}),
       ...(options.casilClock ? { now: options.casilClock } : {}),
     });
@@ -137,8 +139,8 @@ export class ArqonServer {
       skipUTF8Validation: true,
     };
     this.upgrades = new UpgradeHandler(this.bus, authenticator, {
-      bus: new WebSocketServer(wsOptions),
-      telemetry: new WebSocketServer({ ...wsOptions, maxPayload: 4096 }),
+      bus: new WebSocketServer({ ...wsOptions, handleProtocols: busSubprotocol }),
+      telemetry: new WebSocketServer({ ...wsOptions, maxPayload: 4096, handleProtocols: telemetrySubprotocol }),
       onBus: (ws, identity, profile) => this.onConnection(ws, identity, profile),
       onTelemetry: (ws, identity) => this.onTelemetry(ws, identity),
     }, () => this.shuttingDown);
@@ -151,7 +153,8 @@ export class ArqonServer {
 
     const handler = createHttpHandler(this.bus, () => this.health());
     // Room for an Authorization header of maxTokenBytes beside the usual headers (Node's default is 16 KiB).
-    const maxHeaderSize = (this.maxHeaderSize = Math.max(16 * 1024, config.maxTokenBytes + 8 * 1024));
+    const maxHeaderSize = Math.max(16 * 1024, config.maxTokenBytes + 8 * 1024);
+    this.maxHeaderSize = maxHeaderSize;
     this.http =
       config.tlsCert !== undefined && config.tlsKey !== undefined
         ? createHttpsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), maxHeaderSize }, handler)
@@ -162,8 +165,7 @@ export class ArqonServer {
 
   /** Starts listening; resolves with the URL (real port when configured with 0). */
   async listen(): Promise<{ url: string; port: number; telemetryUrl: string }> {
-    await this.openStore();
-    await this.startSpine();
+    await openRedis(this.bus, this.deferredStore, (check) => this.addHealthCheck(check));
     await listenOn(this.http, this.config.port, this.config.host);
     let telemetryUrl = `${this.url}/telemetry`;
     if (this.config.telemetryPort !== undefined) {
@@ -191,46 +193,6 @@ export class ArqonServer {
     return `${scheme}://${hostForUrl(this.config.host)}:${this.port}`;
   }
 
-  /** Connects the spine before accepting clients; with --redis-optional a Redis that is not there leaves this node alone. */
-  private async startSpine(): Promise<void> {
-    const spine = this.bus.spine;
-    if (spine === undefined) return;
-    try {
-      await spine.start();
-      this.addHealthCheck(() => spine.healthReason());
-    } catch (err) {
-      if (!this.config.redisOptional) throw err;
-      this.bus.logger.warn('redis spine unavailable, running as a single node', { error: String((err as Error).message ?? err) });
-    }
-  }
-
-  /**
-   * Opens the Redis history store before accepting clients. Redis unreachable:
-   * fail closed with RedisUnavailableError (`arqonbus` prints it and exits 1),
-   * unless --redis-optional, which logs a warning and keeps history in memory.
-   * Once open, a lost connection turns /health 503 until ioredis reconnects.
-   */
-  private async openStore(): Promise<void> {
-    const deferred = this.deferredStore;
-    const url = this.config.redisUrl;
-    if (deferred === undefined || url === undefined || deferred.current !== undefined) return;
-    const { config, logger } = this.bus;
-    const retention = { maxMessages: config.historyMaxMessages, maxAgeMs: config.historyMaxAgeMs };
-    try {
-      const store = await RedisStreamStore.connect(url, {
-        retention, prefix: config.redisKeyPrefix, logger,
-        // Named like the spine's connections, so CLIENT LIST shows which node holds which.
-        connectionName: `${config.redisKeyPrefix}:history:${this.bus.spine?.nodeId ?? config.nodeId ?? randomBytes(4).toString('hex')}`,
-      });
-      deferred.use(store);
-      this.addHealthCheck(() => store.healthReason());
-    } catch (err) {
-      if (!(err instanceof RedisUnavailableError) || !config.redisOptional) throw err;
-      logger.warn(`${err.message}; --redis-optional: history is kept in memory on this node`);
-      deferred.use(new MemoryStreamStore(retention));
-    }
-  }
-
   /**
    * Registers a health contribution: a check returns null while its component
    * is fine, or the reason it is not, which turns /health 503 ('degraded').
@@ -254,7 +216,7 @@ export class ArqonServer {
 
   private onTelemetry(ws: WebSocket, identity: Identity): void {
     this.bus.telemetry.attach(ws, identity.anonymous || identity.admin ? null : identity.tenant);
-    ws.send(encodeEnvelope(systemEnvelope({ event: 'welcome', stream: 'telemetry', server_version: VERSION })));
+    ws.send(encodeEnvelope(systemEnvelope({ event: 'welcome', stream: 'telemetry', server_version: VERSION })), { binary: false });
     // Observers cannot refresh: their stream ends when the token does (plus the verifier's tolerance).
     if (identity.expiresAt !== null) {
       const holder: { expiryTimer: NodeJS.Timeout | undefined } = { expiryTimer: undefined };
@@ -274,6 +236,7 @@ export class ArqonServer {
       limits: this.bus.tenantLimits(identity.tenant),
       maxBufferedBytes: config.maxBufferedBytes,
       hooks: this.hooks,
+      codec: codecFor(ws.protocol),
     });
     const clientId = conn.clientId;
     clients.add(conn);
@@ -327,7 +290,11 @@ export class ArqonServer {
       },
     });
     const welcomeBytes = encodeEnvelope(welcome);
-    if (conn.send(welcomeBytes)) metrics.messagesOut('system', 1, welcomeBytes.length);
+    const sendWelcome = (): void => void (conn.send(welcomeBytes) && metrics.messagesOut('system', 1, welcomeBytes.length));
+    // With the spine the welcome waits until private messages to this client reach this node: a
+    // sender on another node must not be told UNKNOWN_TARGET about a client that was welcomed.
+    if (this.bus.spine?.active === true) void this.bus.spine.whenAddressable(conn).then(sendWelcome);
+    else sendWelcome();
     if (telemetry.active) {
       telemetry.emit({ event: 'connect', tenant: conn.tenant, client_id: clientId, client_type: profile.clientType, screen_name: profile.screenName });
     }

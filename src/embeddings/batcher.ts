@@ -37,6 +37,12 @@ export interface BatcherOptions {
   readonly maxRoundTexts?: number;
   /** Texts waiting for a round before embed() rejects with OVERLOADED. Default 4096: above the largest registration (64 capabilities × 33 texts). */
   readonly maxQueuedTexts?: number;
+  /**
+   * Called once per model call with its number of texts (the batch size), e.g.
+   * to feed a histogram: the stats below only keep totals, and a mean hides
+   * whether batches are full or mostly single texts.
+   */
+  readonly onCall?: (texts: number) => void;
 }
 
 export const DEFAULT_MAX_BATCH_SIZE = 32;
@@ -88,6 +94,7 @@ export class BatchingEmbeddingProvider implements EmbeddingProvider {
   readonly #maxBatchSize: number;
   readonly #maxRoundTexts: number;
   readonly #maxQueuedTexts: number;
+  readonly #onCall: ((texts: number) => void) | undefined;
   /** Requests waiting for a round, in arrival order (bounded by #maxQueuedTexts texts). */
   #queue: Request[] = [];
   #queuedTexts = 0;
@@ -105,6 +112,7 @@ export class BatchingEmbeddingProvider implements EmbeddingProvider {
     this.#maxBatchSize = positiveInteger('maxBatchSize', options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
     this.#maxRoundTexts = positiveInteger('maxRoundTexts', options.maxRoundTexts ?? DEFAULT_MAX_ROUND_TEXTS);
     this.#maxQueuedTexts = positiveInteger('maxQueuedTexts', options.maxQueuedTexts ?? DEFAULT_MAX_QUEUED_TEXTS);
+    this.#onCall = options.onCall;
   }
 
   embed(texts: readonly string[]): Promise<Float32Array[]> {
@@ -194,6 +202,7 @@ export class BatchingEmbeddingProvider implements EmbeddingProvider {
   /** One model call; resolves the callers it completes, rejects the callers it fails. */
   async #call(slots: readonly Slot[]): Promise<void> {
     this.#stats.calls++;
+    this.#onCall?.(slots.length);
     let vectors: Float32Array[];
     try {
       vectors = await this.#inner.embed(slots.map(({ request, index }) => request.texts[index]!));

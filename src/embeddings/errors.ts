@@ -1,7 +1,8 @@
 /**
  * Errors of the embedding providers: start-up and operator errors (a model that
  * was not built, a provider used after close, an overloaded or dead worker), not
- * wire errors; the edge converts them into INTERNAL_ERROR like any other fault.
+ * wire errors. The edge converts them once (src/router/semantic-wire.ts `relabel`):
+ * OVERLOADED becomes SEMANTIC_OVERLOADED (retryable), the others SEMANTIC_UNAVAILABLE.
  */
 export type EmbeddingErrorCode =
   | 'MODEL_NOT_BUILT'

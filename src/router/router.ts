@@ -21,7 +21,12 @@ export interface Router {
   route(sender: Connection, frame: EventFrame): Promise<RouteResult>;
 }
 
-/** Writes one encoded frame to every recipient but `except`. Returns how many were written. */
+/**
+ * Writes one encoded frame to every recipient but `except`. Returns how many were written.
+ * Each recipient's first frame of an event-loop turn is written at once; later ones in the
+ * same turn are coalesced into one write per connection (Connection.send), so a burst of
+ * fan-outs costs one syscall per busy recipient rather than one per frame.
+ */
 export function fanout(bytes: Buffer, recipients: Iterable<Connection>, except: Connection | null = null): number {
   let delivered = 0;
   for (const conn of recipients) {

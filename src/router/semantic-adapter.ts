@@ -10,7 +10,9 @@
  * `arqon_route_duration_seconds`, deliveries in `arqon_intent_recipients`;
  * observers get `intent_routed` / `intent_no_match` with who, how and which
  * agents at what score — never the payload or the intent's text or vector,
- * which may carry anything the sender typed.
+ * which may carry anything the sender typed. The embedding cache and batcher
+ * counters (`arqon_embedding_*`) are the service's, exported into the same
+ * registry when the adapter is built.
  */
 import { encodeEnvelope } from '../edge/codec-json.js';
 import type { Connection } from '../edge/connection.js';
@@ -46,7 +48,10 @@ export class SemanticRouterAdapter implements Router {
     private readonly metrics: BusMetrics,
     /** Absent: no telemetry events (tools and tests that build an adapter alone). */
     private readonly telemetry?: TelemetryHub,
-  ) {}
+  ) {
+    // The embedding cache and batcher are the service's; their metrics go to the same registry as routing's.
+    service.instrument(metrics);
+  }
 
   accepts(frame: EventFrame): boolean {
     return frame.payload['intent'] !== undefined;
@@ -119,8 +124,9 @@ export class SemanticRouterAdapter implements Router {
         },
       });
       if (conn === undefined) {
-        // Another node's agent (Redis spine): forwarded to its node, not tracked in flight here.
+        // Another node's agent (Redis spine): forwarded to its node, in flight here until its reply comes back.
         if (this.service.remote?.forward(match.agentId, bytes) !== true) continue;
+        this.service.requestDelivered(sender, frame.id, match.agentId);
         delivered++;
         this.metrics.messagesOut('event', 1, bytes.length);
         recipients.push(wireMatch(match, clientIdOf));

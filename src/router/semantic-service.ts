@@ -9,8 +9,10 @@ import type { Connection } from '../edge/connection.js';
 import type { PrivateFrame } from '../protocol/envelope.js';
 import { EmbeddingError } from '../embeddings/errors.js';
 import type { EmbeddingProvider } from '../embeddings/provider.js';
+import type { ServingEmbeddingProvider, ServingStats } from '../embeddings/serving.js';
 import { ArqonError } from '../protocol/errors.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { BusMetrics } from '../telemetry/metrics.js';
 import type { CapabilitySpec } from './semantic/capability.js';
 import type { SemanticOptionsInput } from './semantic/options.js';
 import { SemanticRouter } from './semantic/semantic-router.js';
@@ -22,21 +24,20 @@ export type SemanticModel = (typeof SEMANTIC_MODELS)[number];
 /** Loads the embedding provider; injectable (tests point it at a missing model folder). */
 export type ProviderLoader = () => Promise<EmbeddingProvider>;
 
-/** The default loaders, imported on demand so `off` (or no use) loads no model code. */
+/**
+ * The default loaders, imported on demand so `off` (or no use) loads no model
+ * code. They return the bare model provider: the service wraps whatever a
+ * loader returns (injected ones too) in the serving stack.
+ */
 export function defaultLoader(model: SemanticModel): ProviderLoader | null {
   switch (model) {
     case 'glove-sif':
-      return async () => serve(await (await import('../embeddings/glove-sif.js')).GloveSifProvider.load());
+      return async () => (await import('../embeddings/glove-sif.js')).GloveSifProvider.load();
     case 'use-lite':
-      return async () => serve(await (await import('../embeddings/worker-provider.js')).WorkerEmbeddingProvider.start({ model: 'use-lite' }));
+      return async () => (await import('../embeddings/worker-provider.js')).WorkerEmbeddingProvider.start({ model: 'use-lite' });
     case 'off':
       return null;
   }
-}
-
-/** Cache → batcher → the model provider, with the defaults of src/embeddings/serving.ts (docs/models.md). */
-async function serve(provider: EmbeddingProvider): Promise<EmbeddingProvider> {
-  return (await import('../embeddings/serving.js')).servingProvider(provider);
 }
 
 export interface SemanticServiceOptions {
@@ -55,6 +56,8 @@ export interface RemoteAgents {
   /** A local agent's capabilities changed (empty: it has none left or is gone): tell the other nodes. */
   changed(conn: Connection, capabilities: readonly CapabilitySpec[]): void;
   clientIdOf(agentId: string): string | null;
+  /** The ids of the other nodes' agents connected as `clientId` in `tenant`. */
+  agentIdsOf(tenant: string, clientId: string): string[];
   /** Forwards an intent routed to another node's agent; false when unknown. */
   forward(agentId: string, bytes: Buffer): boolean;
 }
@@ -65,7 +68,9 @@ export class SemanticService {
   readonly #logger: Logger;
   readonly #routing: SemanticOptionsInput | undefined;
   #router: Promise<SemanticRouter> | null = null;
-  #provider: EmbeddingProvider | null = null;
+  #provider: ServingEmbeddingProvider | null = null;
+  /** Set by `instrument`: the batch-size histogram is fed per model call. */
+  #metrics: BusMetrics | null = null;
   #loaded: SemanticRouter | null = null;
   #closed = false;
   /** Agents with capabilities (or a registration in progress), by connection id. */
@@ -97,9 +102,9 @@ export class SemanticService {
     if (this.#loader === null) {
       throw new ArqonError('SEMANTIC_UNAVAILABLE', 'semantic routing is off on this server', { model: this.#model });
     }
-    let provider: EmbeddingProvider;
+    let model: EmbeddingProvider;
     try {
-      provider = await this.#loader();
+      model = await this.#loader();
     } catch (err) {
       // Not retryable: a model that is missing now stays missing until an operator builds it.
       const reason = err instanceof EmbeddingError ? err.code : 'LOAD_FAILED';
@@ -107,13 +112,32 @@ export class SemanticService {
       throw new ArqonError('SEMANTIC_UNAVAILABLE', `the ${this.#model} embedding model could not be loaded`, { model: this.#model, reason });
     }
     if (this.#closed) {
-      await provider.close();
+      await model.close();
       throw new ArqonError('SHUTTING_DOWN');
     }
+    // Cache → batcher → the model, with the defaults of src/embeddings/serving.ts (docs/models.md).
+    const { servingProvider } = await import('../embeddings/serving.js');
+    const batches = this.#metrics?.embeddingBatchTexts.labels(model.modelId);
+    const provider = servingProvider(model, batches === undefined ? {} : { batcher: { onCall: (texts) => batches.observe(texts) } });
     this.#provider = provider;
     this.#loaded = new SemanticRouter({ providers: [provider], ...(this.#routing ? { options: this.#routing } : {}) });
     this.#logger.info('semantic model loaded', { model: provider.modelId });
     return this.#loaded;
+  }
+
+  /**
+   * Exports the embedding serving stack's counters (cache, batcher queue,
+   * batch sizes) in `metrics`; call before the model loads (the adapter does,
+   * when the server builds it).
+   */
+  instrument(metrics: BusMetrics): void {
+    this.#metrics = metrics;
+    metrics.observeEmbeddingServing(() => this.servingStats());
+  }
+
+  /** The cache and batcher counters of the loaded model; null before it is loaded (or with semantic routing off). */
+  servingStats(): ServingStats | null {
+    return this.#provider?.stats() ?? null;
   }
 
   /** The live agent connection of an agent id, if it is still connected. */
@@ -156,8 +180,9 @@ export class SemanticService {
     await router.register(tenant, agentId, capabilities);
   }
 
-  /** Removes another node's agent from this node's router. */
+  /** Removes another node's agent from this node's router (and the requests forwarded to it). */
   removeRemoteAgent(tenant: string, agentId: string): void {
+    this.#inFlight.dropConnection(agentId);
     this.#loaded?.removeAgent(tenant, agentId);
   }
 
@@ -172,12 +197,36 @@ export class SemanticService {
     return names.filter((n) => had.has(n));
   }
 
-  /** An intent `requestId` of `sender` was delivered to `agent`: it is in flight there until answered. */
-  requestDelivered(sender: Connection, requestId: string, agent: Connection): void {
+  /**
+   * An intent `requestId` of `sender` was delivered to `agent` (a connection
+   * here, or the id of another node's agent it was forwarded to): it is in
+   * flight there until answered.
+   */
+  requestDelivered(sender: Connection, requestId: string, agent: Connection | string): void {
     const router = this.#loaded;
     if (router === null) return;
-    const parties = { tenant: sender.tenant, requestId, senderClientId: sender.clientId, senderConnectionId: sender.connectionId, agentId: agent.connectionId };
-    if (this.#inFlight.start(parties)) router.requestStarted(sender.tenant, agent.connectionId);
+    const agentId = typeof agent === 'string' ? agent : agent.connectionId;
+    const parties = { tenant: sender.tenant, requestId, senderClientId: sender.clientId, senderConnectionId: sender.connectionId, agentId };
+    if (this.#inFlight.start(parties)) router.requestStarted(sender.tenant, agentId);
+  }
+
+  /**
+   * A private message from another node reached `target` here: when it is a
+   * reply (`metadata.in_reply_to`) from one of the remote agents this node
+   * forwarded that intent to, the request is no longer in flight. Decodes the
+   * message only while requests are in flight at this node.
+   */
+  remotePrivateDelivered(tenant: string, target: string, bytes: Buffer): void {
+    if (this.#inFlight.size === 0 || this.remote === undefined) return;
+    let reply: { from?: unknown; metadata?: { in_reply_to?: unknown } };
+    try {
+      reply = JSON.parse(bytes.toString()) as typeof reply;
+    } catch {
+      return;
+    }
+    const inReplyTo = reply.metadata?.in_reply_to;
+    if (typeof inReplyTo !== 'string' || typeof reply.from !== 'string') return;
+    for (const agentId of this.remote.agentIdsOf(tenant, reply.from)) this.#inFlight.replied(tenant, agentId, target, inReplyTo);
   }
 
   /**

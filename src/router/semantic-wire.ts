@@ -84,6 +84,7 @@ export function wireOutcome(o: RouteOutcome, clientIdOf: ClientIdOf): JsonObject
 export function wireExplanation(e: RouteExplanation, clientIdOf: ClientIdOf): JsonObject {
   return {
     model: e.modelId,
+    dimension: e.dimension,
     mode: e.mode,
     threshold: e.threshold,
     weights: { ...e.weights },

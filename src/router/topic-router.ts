@@ -25,6 +25,8 @@ export interface TopicRouterDeps {
   readonly clock?: () => number;
   /** Other nodes sharing Redis (--redis-url); undefined on a single node. */
   readonly spine?: RedisSpine | undefined;
+  /** Counts deliveries made outside a routed frame (what the spine brings), for the telemetry stats. */
+  readonly onSpineDelivered?: (delivered: number) => void;
 }
 
 export function streamKey(channel: Channel): StreamKey {
@@ -58,7 +60,8 @@ export class TopicRouter implements Router, SpineSink {
     if (channel === undefined || !channel.members.has(sender)) {
       throw new ArqonError('NOT_A_MEMBER', `join ${room}:${name} before publishing to it`, { room, channel: name });
     }
-    const { echo, ...clientMetadata } = frame.metadata ?? {};
+    // offset and epoch are the server's (they end the delivered metadata, see withPosition).
+    const { echo, offset: _offset, epoch: _epoch, ...clientMetadata } = frame.metadata ?? {};
     const envelope: Envelope = {
       version: PROTOCOL_VERSION,
       id: frame.id,
@@ -70,17 +73,20 @@ export class TopicRouter implements Router, SpineSink {
       payload: frame.payload,
       metadata: clientMetadata,
     };
+    // With the spine, the store publishes the event as it appends it (one order on every node).
+    const broadcast = this.deps.spine?.eventBroadcast(channel, JSON.stringify(withPosition(envelope, 0, '')), echo === true ? null : sender);
     let position: AppendResult;
     try {
-      position = await this.deps.store.append(streamKey(channel), envelope, this.clock());
+      position = await this.deps.store.append(streamKey(channel), envelope, this.clock(), broadcast ?? undefined);
     } catch {
       throw new ArqonError('HISTORY_UNAVAILABLE', 'message could not be written to history; it was not delivered', {
         room: channel.room,
         channel: channel.name,
       });
     }
-    // A republished message (same sender and id) was stored once and delivered once already.
-    if (position.duplicate) return { router: this.name, delivered: 0 };
+    // A republished message (same sender and id) was stored once and delivered once already;
+    // a published one reaches the members (here too) through the channel's subscription.
+    if (position.duplicate || position.published === true) return { router: this.name, delivered: 0 };
     // Deleted while the append was in flight: nothing is delivered (the stream is being dropped).
     if (this.deps.channels.get(channel.tenant, channel.room, channel.name) !== channel) {
       throw new ArqonError('CHANNEL_NOT_FOUND', `channel ${channel.room}:${channel.name} was deleted`, { room: channel.room, channel: channel.name });
@@ -88,6 +94,7 @@ export class TopicRouter implements Router, SpineSink {
     const bytes = encodeEnvelope(withPosition(envelope, position.offset, position.epoch));
     const delivered = fanout(bytes, channel.members, echo === true ? null : sender);
     this.deps.metrics.messagesOut('event', delivered, bytes.length);
+    this.deps.spine?.deliveredLocally(channel, position.offset);
     this.deps.spine?.publish(channel, bytes);
     return { router: this.name, delivered };
   }
@@ -153,12 +160,13 @@ export class TopicRouter implements Router, SpineSink {
     );
   }
 
-  /** SpineSink: a channel message another node published; fanned out as received. */
-  deliverChannel(address: ChannelAddress, bytes: Buffer, deleted: boolean): void {
+  /** SpineSink: a channel message from the spine (stored events, other nodes' presence); fanned out as received. */
+  deliverChannel(address: ChannelAddress, bytes: Buffer, deleted: boolean, skip: Connection | null = null): void {
     const channel = this.deps.channels.get(address.tenant, address.room, address.name);
     if (channel === undefined) return;
-    const delivered = fanout(bytes, channel.members);
+    const delivered = fanout(bytes, channel.members, skip);
     this.deps.metrics.messagesOut(deleted ? 'system' : 'event', delivered, bytes.length);
+    this.deps.onSpineDelivered?.(delivered);
     if (!deleted) return;
     // Deleted on another node (which dropped the shared history and presence): forget it here too.
     for (const m of channel.members) m.memberships.delete(channel);
@@ -171,7 +179,9 @@ export class TopicRouter implements Router, SpineSink {
   deliverPrivate(tenant: string, clientId: string, bytes: Buffer): void {
     const conns = this.deps.clients.connectionsOf(tenant, clientId);
     if (conns === undefined) return;
-    this.deps.metrics.messagesOut('private', fanout(bytes, conns), bytes.length);
+    const delivered = fanout(bytes, conns);
+    this.deps.metrics.messagesOut('private', delivered, bytes.length);
+    this.deps.onSpineDelivered?.(delivered);
   }
 
   /** Gets or creates a channel in the connection's tenant, within the tenant's channel limit. */

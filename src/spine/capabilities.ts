@@ -60,9 +60,26 @@ export class CapabilityShare {
       this.sink.deliverToAgent(message.bytes.toString('utf8', 0, eol), message.bytes.subarray(eol + 1));
     });
     await Promise.all([this.sub.ready(this.keys.capabilityChanges()), this.sub.ready(this.keys.nodeAgents(this.nodeId))]);
+    await this.reload();
+  }
+
+  /**
+   * Brings the other nodes' agents up to date from the hash: at start, and
+   * after the subscriber reconnects (changes announced meanwhile were missed).
+   * Unchanged agents are left alone, so their texts are not embedded again.
+   */
+  async reload(): Promise<void> {
+    const stored = new Map<string, AgentRecord>();
     for (const raw of Object.values(await this.pub.hgetall(this.keys.capabilities()))) {
       const record = parseRecord(raw);
-      if (record !== null && record.node !== this.nodeId) this.apply(record);
+      if (record !== null && record.node !== this.nodeId) stored.set(record.agent, record);
+    }
+    for (const [agent, known] of this.remote) {
+      if (!stored.has(agent)) this.apply({ ...known, capabilities: [] });
+    }
+    for (const record of stored.values()) {
+      const known = this.remote.get(record.agent);
+      if (known === undefined || JSON.stringify(known) !== JSON.stringify(record)) this.apply(record);
     }
   }
 
@@ -91,6 +108,13 @@ export class CapabilityShare {
     return this.remote.get(agentId)?.client_id ?? null;
   }
 
+  /** Other nodes' agents connected as `clientId` (a scan of the remote agents, run only for replies to forwarded intents). */
+  agentIdsOf(tenant: string, clientId: string): string[] {
+    const ids: string[] = [];
+    for (const r of this.remote.values()) if (r.tenant === tenant && r.client_id === clientId) ids.push(r.agent);
+    return ids;
+  }
+
   /** Forwards an intent's bytes to the node of a remote agent; false when the agent is not known. */
   forward(agentId: string, bytes: Buffer): boolean {
     const record = this.remote.get(agentId);
@@ -115,8 +139,16 @@ export class CapabilityShare {
     return removed;
   }
 
-  /** Restates this node's agents (after a reconnect or after being reaped). */
-  reassert(): void {
+  /**
+   * Restates this node's agents (after a reconnect or after being reaped), and
+   * withdraws the ones that left while Redis could not be told: their entries
+   * would otherwise stay routable on every node for as long as this node lives.
+   */
+  async reassert(): Promise<void> {
+    for (const raw of Object.values(await this.pub.hgetall(this.keys.capabilities()))) {
+      const record = parseRecord(raw);
+      if (record !== null && record.node === this.nodeId && !this.local.has(record.agent)) this.write({ ...record, capabilities: [] });
+    }
     for (const record of this.local.values()) this.write(record);
   }
 }

@@ -46,8 +46,20 @@ export class Presence {
     await p.exec();
   }
 
-  async remove(tenant: string, room: string, channel: string, connectionId: string): Promise<void> {
-    await this.redis.hdel(this.keys.presence(tenant, room, channel), connectionId);
+  /** Removes a member; `last`: it was this node's last member there, so the node's index forgets the hash. */
+  async remove(tenant: string, room: string, channel: string, connectionId: string, last = false): Promise<void> {
+    const key = this.keys.presence(tenant, room, channel);
+    if (!last) {
+      await this.redis.hdel(key, connectionId);
+      return;
+    }
+    // Without this the index would grow by every channel the node ever had a member in.
+    await this.redis.pipeline().hdel(key, connectionId).srem(this.keys.nodePresence(this.nodeId), key).exec();
+  }
+
+  /** This node has no member left in the channel (it was deleted): its index forgets the hash. */
+  async forget(tenant: string, room: string, channel: string): Promise<void> {
+    await this.redis.srem(this.keys.nodePresence(this.nodeId), this.keys.presence(tenant, room, channel));
   }
 
   /** The channel is gone: every node's entries go with it. */

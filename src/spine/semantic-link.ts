@@ -11,8 +11,11 @@ export function linkSemantic(spine: RedisSpine, semantic: SemanticService, logge
   semantic.remote = {
     changed: (conn, capabilities) => spine.agentChanged(conn, capabilities),
     clientIdOf: (agentId) => spine.remoteClientIdOf(agentId),
+    agentIdsOf: (tenant, clientId) => spine.remoteAgentIdsOf(tenant, clientId),
     forward: (agentId, bytes) => spine.forwardToAgent(agentId, bytes),
   };
+  // A remote agent's reply to an intent forwarded from here ends the request's in-flight count here.
+  spine.onRemotePrivate = (tenant, clientId, bytes) => semantic.remotePrivateDelivered(tenant, clientId, bytes);
   spine.bindAgents({
     remoteAgentChanged: (record) => {
       if (record.capabilities.length === 0) {

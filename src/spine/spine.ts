@@ -2,35 +2,39 @@
  * The spine: what makes several ArqonBus nodes sharing one Redis behave as
  * one bus. This facade is all the router and the server see; each concern
  * lives in its own file (channel-bus, private, presence, tenant-counts,
- * node-registry). Without --redis-url no spine exists and the single-node
+ * node-registry, capabilities, restate). Without --redis-url no spine exists and the single-node
  * paths pay one `undefined` check.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { encodeEnvelope } from '../edge/codec-json.js';
 import type { Connection } from '../edge/connection.js';
 import type { JsonObject } from '../protocol/envelope.js';
-import { systemEnvelope } from '../protocol/outbound.js';
-import { Channel } from '../router/channels.js';
+import type { Channel } from '../router/channels.js';
 import type { ClientRegistry } from '../router/clients.js';
 import { connectRedis } from '../storage/redis-connection.js';
+import type { AppendBroadcast, StreamPosition, StreamStore } from '../storage/stream-store.js';
 import type { Logger } from '../telemetry/logger.js';
 import { CapabilityShare, type AgentSink } from './capabilities.js';
+import { ChannelCatchUp } from './catch-up.js';
 import { ChannelBus, type ChannelAddress } from './channel-bus.js';
 import { ChannelDirectory, type ChannelRecord } from './channel-directory.js';
 import { SpineKeys } from './keys.js';
 import { NodeRegistry } from './node-registry.js';
-import { Presence, type MemberRef } from './presence.js';
+import { Presence } from './presence.js';
 import { PrivateBus } from './private.js';
+import { memberRef, reapNode, restateNode } from './restate.js';
 import { Subscriber } from './subscriber.js';
 import { TenantCounts } from './tenant-counts.js';
 import type { SpineMessage } from './wire.js';
 
 /** What the spine hands to the local router: bytes other nodes published. */
 export interface SpineSink {
-  /** Fans out a remote channel message to local members; `deleted`: the channel was deleted remotely. */
-  deliverChannel(address: ChannelAddress, bytes: Buffer, deleted: boolean): void;
+  /**
+   * Fans out a channel message to local members but the connection `skip`
+   * (if any); `deleted`: the channel was deleted remotely.
+   */
+  deliverChannel(address: ChannelAddress, bytes: Buffer, deleted: boolean, skip?: Connection | null): void;
   /** Delivers a remote private message to every local connection of the client. */
   deliverPrivate(tenant: string, clientId: string, bytes: Buffer): void;
 }
@@ -42,6 +46,8 @@ export interface SpineOptions {
   readonly nodeTtlMs: number;
   readonly clients: ClientRegistry;
   readonly logger: Logger;
+  /** The shared history, read to catch members up after a subscriber outage. */
+  readonly store?: StreamStore | undefined;
 }
 
 export const SPINE_DISCONNECTED = 'redis spine disconnected';
@@ -65,6 +71,8 @@ export class RedisSpine {
   private sink: SpineSink | undefined;
   private agentSink: AgentSink | undefined;
   private reasserting: Promise<void> | undefined;
+  /** This node's open connections by id: a stored event names the one to skip (its sender) by id. */
+  private readonly connections = new Map<string, Connection>();
 
   constructor(private readonly options: SpineOptions) {
     this.nodeId = options.nodeId ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
@@ -100,8 +108,12 @@ export class RedisSpine {
       throw err;
     }
     const subscriber = new Subscriber(sub, onError);
-    const channels = new ChannelBus(pub, subscriber, this.keys, this.nodeId, (a, m) => this.onChannelMessage(a, m), onError);
-    const privates = new PrivateBus(pub, subscriber, this.keys, this.nodeId, (t, c, b) => this.sink?.deliverPrivate(t, c, b));
+    const catchUp = this.options.store && new ChannelCatchUp(this.options.store, (a, m) => this.onChannelMessage(a, m), onError);
+    const channels = new ChannelBus(pub, subscriber, this.keys, this.nodeId, (a, m) => this.onChannelMessage(a, m), onError, catchUp);
+    const privates = new PrivateBus(pub, subscriber, this.keys, this.nodeId, (t, c, b) => {
+      this.sink?.deliverPrivate(t, c, b);
+      this.onRemotePrivate?.(t, c, b);
+    });
     const presence = new Presence(pub, this.keys, this.nodeId);
     const counts = new TenantCounts(pub, this.keys, this.nodeId);
     const directory = new ChannelDirectory(pub, this.keys);
@@ -112,10 +124,15 @@ export class RedisSpine {
     });
     const agents = this.agentSink && new CapabilityShare(pub, subscriber, this.keys, this.nodeId, this.agentSink, onError);
     this.parts = { pub, sub, channels, privates, presence, directory, counts, registry, agents };
+    // A previous run with this node id that died before being reaped (a restart within the TTL,
+    // or a fixed --node-id) left members, counts and agents no one else will ever reap.
+    await this.reap(this.nodeId, 'previous run of this node');
     await registry.start();
     await agents?.start();
     // After a reconnect the commands issued while Redis was away are lost: restate this node's state.
     pub.on('ready', () => this.reassert());
+    // And what other nodes announced while the subscriber was away was missed: read it again.
+    sub.on('ready', () => void agents?.reload().catch(onError));
     this.options.logger.info('redis spine connected', { node_id: this.nodeId, prefix: this.options.prefix });
   }
 
@@ -138,12 +155,28 @@ export class RedisSpine {
   memberLeft(channel: Channel, conn: Connection): void {
     const p = this.parts;
     if (p === undefined) return;
-    p.presence.remove(channel.tenant, channel.room, channel.name, conn.connectionId).catch(this.logError);
-    if (channel.members.size === 0) p.channels.noInterest(channel);
+    const last = channel.members.size === 0;
+    p.presence.remove(channel.tenant, channel.room, channel.name, conn.connectionId, last).catch(this.logError);
+    if (last) p.channels.noInterest(channel);
   }
 
   memberUpdated(channel: Channel, conn: Connection): void {
     this.parts?.presence.put([memberRef(channel, conn)]).catch(this.logError);
+  }
+
+  /**
+   * The broadcast the history store publishes with an event's append (every
+   * node, this one included, then delivers it in offset order), or null when
+   * the spine is off or this node does not receive the channel right now
+   * (then the caller delivers locally and `publish`es).
+   */
+  eventBroadcast(channel: Channel, json: string, skip: Connection | null): AppendBroadcast | null {
+    return this.parts?.channels.broadcast(channel, json, skip?.connectionId ?? null) ?? null;
+  }
+
+  /** An event was stored without a broadcast and delivered to local members here (see eventBroadcast). */
+  deliveredLocally(channel: Channel, offset: number): void {
+    this.parts?.channels.deliveredLocally(channel, offset);
   }
 
   /** Sends an encoded channel envelope (event or presence) to the other nodes with members. */
@@ -157,6 +190,7 @@ export class RedisSpine {
     p.channels.publish(channel, 'D', bytes);
     p.channels.noInterest(channel);
     p.presence.drop(channel.tenant, channel.room, channel.name).catch(this.logError);
+    p.presence.forget(channel.tenant, channel.room, channel.name).catch(this.logError);
     p.directory.remove(channel.tenant, channel.room, channel.name).catch(this.logError);
   }
 
@@ -203,6 +237,11 @@ export class RedisSpine {
     return this.parts?.channels.ready(channel) ?? Promise.resolve();
   }
 
+  /** The position `join_channel` read after whenReceiving: what this node has delivered up to, for a catch-up. */
+  joinedAt(channel: Channel, position: StreamPosition): void {
+    this.parts?.channels.joinedAt(channel, position);
+  }
+
   /** Members of the channel on other nodes (empty when Redis cannot answer: local members still show). */
   async remoteMembers(channel: Channel): Promise<JsonObject[]> {
     const p = this.parts;
@@ -220,12 +259,14 @@ export class RedisSpine {
   connectionOpened(conn: Connection): void {
     const p = this.parts;
     if (p === undefined) return;
+    this.connections.set(conn.connectionId, conn);
     const { clients } = this.options;
     p.counts.set([[conn.tenant, clients.tenantConnections(conn.tenant)]]).catch(this.logError);
     if (clients.connectionsOf(conn.tenant, conn.clientId)?.size === 1) p.privates.online(conn.tenant, conn.clientId);
   }
 
   connectionClosed(conn: Connection): void {
+    this.connections.delete(conn.connectionId);
     const p = this.parts;
     if (p === undefined) return;
     const { clients } = this.options;
@@ -285,6 +326,14 @@ export class RedisSpine {
     this.parts?.agents?.changed({ agent: conn.connectionId, node: this.nodeId, tenant: conn.tenant, client_id: conn.clientId, capabilities });
   }
 
+  /** Other nodes' agents connected as `clientId` in `tenant`. */
+  remoteAgentIdsOf(tenant: string, clientId: string): string[] {
+    return this.parts?.agents?.agentIdsOf(tenant, clientId) ?? [];
+  }
+
+  /** Called with every private message another node sent to a client here (replies end forwarded requests). */
+  onRemotePrivate: ((tenant: string, clientId: string, bytes: Buffer) => void) | undefined;
+
   /** The client id of another node's agent (for route metadata), or null. */
   remoteClientIdOf(agentId: string): string | null {
     return this.parts?.agents?.clientIdOf(agentId) ?? null;
@@ -303,74 +352,32 @@ export class RedisSpine {
 
   private onChannelMessage(address: ChannelAddress, message: SpineMessage): void {
     if (message.kind === 'P') return;
-    this.sink?.deliverChannel(address, message.bytes, message.kind === 'D');
-    // Deleted elsewhere: this node's members were dropped with the channel, so is its interest.
-    if (message.kind === 'D') this.parts?.channels.noInterest(address);
+    // Only the origin knows the connection to skip (the sender, unless it asked for an echo).
+    const skip = message.kind === 'S' && message.origin === this.nodeId && message.skip !== null ? this.connections.get(message.skip) : undefined;
+    this.sink?.deliverChannel(address, message.bytes, message.kind === 'D', skip ?? null);
+    // Deleted elsewhere: this node's members were dropped with the channel, so are its interest and index entry.
+    if (message.kind === 'D' && this.parts !== undefined) {
+      this.parts.channels.noInterest(address);
+      this.parts.presence.forget(address.tenant, address.room, address.name).catch(this.logError);
+    }
   }
 
-  /** Cleans up after a dead node: its members leave (events sent on its behalf) and its counts go. */
-  private async reap(dead: string): Promise<void> {
+  /** Cleans up after a dead node (see restate.ts); `what` names it in the log. */
+  private async reap(dead: string, what = 'dead node'): Promise<void> {
     const p = this.parts;
     if (p === undefined) return;
-    const gone = await p.presence.reap(dead);
-    await p.counts.reap(dead);
-    await p.agents?.reap(dead);
-    for (const m of gone) {
-      p.channels.publish({ tenant: m.tenant, room: m.room, name: m.channel }, 'E', presenceBytes('member_left', m), dead);
-    }
-    this.options.logger.warn('reaped dead node', { node_id: dead, members: gone.length });
+    const { members, agents } = await reapNode(p, dead);
+    if (what === 'dead node' || members + agents > 0) this.options.logger.warn(`reaped ${what}`, { node_id: dead, members, agents });
   }
 
-  /**
-   * Restates this node's presence and counts from local state (after a
-   * reconnect, or after other nodes reaped it while it was cut off) and tells
-   * the other nodes what changed meanwhile: members that left during the
-   * outage leave, members that joined (or were reaped) join.
-   */
+  /** Restates this node in Redis from its local state (after a reconnect, or after being reaped while cut off); one at a time. */
   private reassert(): void {
-    this.reasserting ??= this.doReassert()
+    const p = this.parts;
+    if (p === undefined) return;
+    this.reasserting ??= restateNode(p, this.nodeId, this.options.clients.all())
       .catch(this.logError)
       .finally(() => {
         this.reasserting = undefined;
       });
   }
-
-  private async doReassert(): Promise<void> {
-    const p = this.parts;
-    if (p === undefined) return;
-    // Read what Redis holds for this node first; entries are overwritten, never removed and re-added,
-    // so other nodes never see a member vanish for a moment.
-    const before = await p.presence.entriesOf(this.nodeId);
-    const countedBefore = await p.counts.tenantsOf(this.nodeId);
-    await p.registry.beat();
-    const local: MemberRef[] = [];
-    const counts = new Map<string, number>(countedBefore.map((t) => [t, 0]));
-    for (const conn of this.options.clients.all()) {
-      counts.set(conn.tenant, (counts.get(conn.tenant) ?? 0) + 1);
-      for (const m of conn.memberships) if (m instanceof Channel) local.push(memberRef(m, conn));
-    }
-    const id = (m: MemberRef): string => `${m.connectionId} ${m.tenant} ${m.room}:${m.channel}`;
-    const was = new Set(before.map(id));
-    const now = new Set(local.map(id));
-    const stale = before.filter((m) => !now.has(id(m)));
-    await p.presence.put(local);
-    await p.presence.removeAll(stale);
-    await p.counts.set(counts);
-    p.agents?.reassert();
-    for (const m of stale) p.channels.publish(address(m), 'E', presenceBytes('member_left', m));
-    for (const m of local) if (!was.has(id(m))) p.channels.publish(address(m), 'E', presenceBytes('member_joined', m));
-  }
-}
-
-function memberRef(channel: Channel, conn: Connection): MemberRef {
-  return { tenant: channel.tenant, room: channel.room, channel: channel.name, connectionId: conn.connectionId, client: conn.describe() };
-}
-
-function address(m: MemberRef): ChannelAddress {
-  return { tenant: m.tenant, room: m.room, name: m.channel };
-}
-
-/** The same presence envelope the TopicRouter sends for a local join or leave. */
-function presenceBytes(event: 'member_joined' | 'member_left', m: MemberRef): Buffer {
-  return encodeEnvelope(systemEnvelope({ event, room: m.room, channel: m.channel, client: m.client }, { room: m.room, channel: m.channel }));
 }

@@ -24,7 +24,9 @@ export class TenantCounts {
         p.hset(this.keys.tenantConnections(tenant), this.nodeId, count);
         p.sadd(this.keys.nodeTenants(this.nodeId), tenant);
       } else {
+        // The index forgets the tenant too: it lists only tenants with a count to reap.
         p.hdel(this.keys.tenantConnections(tenant), this.nodeId);
+        p.srem(this.keys.nodeTenants(this.nodeId), tenant);
       }
     }
     if (any) await p.exec();

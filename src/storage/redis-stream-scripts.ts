@@ -76,8 +76,13 @@ end
 `;
 
 /**
- * ARGV: envelope JSON, time, dedupe key, nonce, maxMessages, maxAgeMs, now, candidate epoch.
- * Returns {epoch, offset, duplicate (0/1)}.
+ * ARGV: envelope JSON, time, dedupe key, nonce, maxMessages, maxAgeMs, now, candidate epoch,
+ * then the broadcast (see AppendBroadcast; topic '' for none): topic, before, between, after.
+ * Returns {epoch, offset, duplicate (0/1), published (0/1)}.
+ *
+ * The broadcast is PUBLISHed inside the script, so pub/sub delivery order is
+ * offset order whichever node appended: Redis runs scripts one at a time, and
+ * every subscriber gets the messages in the order they were published.
  *
  * The nonce is unique per append call. ioredis re-sends a command that was in
  * flight when the connection dropped; if the first run had already appended,
@@ -96,7 +101,9 @@ if seen then
   local off = tonumber(seen)
   local entry = redis.call('XRANGE', stream, s(off) .. '-0', s(off) .. '-0')[1]
   local resend = entry ~= nil and entry[2][6] == nonce
-  return {epoch, off, resend and 0 or 1}
+  -- A resend's first run already published (same arguments): report it so, or nothing at all.
+  if resend then return {epoch, off, 0, ARGV[9] ~= '' and 1 or 0} end
+  return {epoch, off, 1, 0}
 end
 
 local off = latest + 1
@@ -111,7 +118,11 @@ if f > floor then
 else
   redis.call('HSET', meta, 'latest', s(off), 'last_time', s(time))
 end
-return {epoch, off, 0}
+if ARGV[9] ~= '' then
+  redis.call('PUBLISH', ARGV[9], ARGV[10] .. s(off) .. ARGV[11] .. epoch .. ARGV[12])
+  return {epoch, off, 0, 1}
+end
+return {epoch, off, 0, 0}
 `;
 
 /**

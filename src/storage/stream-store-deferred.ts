@@ -9,7 +9,7 @@
  */
 import type { Envelope } from '../protocol/envelope.js';
 import { ArqonError } from '../protocol/errors.js';
-import type { AppendResult, HistoryPage, HistoryQuery, StreamKey, StreamPosition, StreamStore } from './stream-store.js';
+import type { AppendBroadcast, AppendResult, HistoryPage, HistoryQuery, StreamKey, StreamPosition, StreamStore } from './stream-store.js';
 
 export class DeferredStreamStore implements StreamStore {
   private target: StreamStore | undefined;
@@ -26,8 +26,8 @@ export class DeferredStreamStore implements StreamStore {
   }
 
   // async, so a missing backend is a rejection like any other store failure, never a synchronous throw.
-  async append(key: StreamKey, envelope: Envelope, time: number): Promise<AppendResult> {
-    return this.get().append(key, envelope, time);
+  async append(key: StreamKey, envelope: Envelope, time: number, broadcast?: AppendBroadcast): Promise<AppendResult> {
+    return this.get().append(key, envelope, time, broadcast);
   }
 
   async read(key: StreamKey, query: HistoryQuery): Promise<HistoryPage> {

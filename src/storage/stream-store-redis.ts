@@ -22,6 +22,7 @@ import { connectRedis, type ConnectRedisOptions } from './redis-connection.js';
 import { APPEND_LUA, POSITION_LUA, READ_LUA } from './redis-stream-scripts.js';
 import {
   dedupeKey,
+  type AppendBroadcast,
   type AppendResult,
   type HistoryPage,
   type HistoryQuery,
@@ -36,7 +37,7 @@ type Arg = string | number;
 
 /** The client with the store's scripts defined on it (ioredis `defineCommand`: EVALSHA, falling back to EVAL). */
 interface ScriptedRedis extends Redis {
-  arqonHistoryAppend(stream: string, meta: string, ids: string, ...args: Arg[]): Promise<[string, number, number]>;
+  arqonHistoryAppend(stream: string, meta: string, ids: string, ...args: Arg[]): Promise<[string, number, number, number]>;
   arqonHistoryRead(stream: string, meta: string, ids: string, ...args: Arg[]): Promise<(string | number)[]>;
   arqonHistoryPosition(stream: string, meta: string, ids: string, ...args: Arg[]): Promise<[string, number]>;
 }
@@ -160,17 +161,20 @@ export class RedisStreamStore implements StreamStore {
     return redisStreamKeys(this.prefix, key);
   }
 
-  async append(key: StreamKey, envelope: Envelope, time: number): Promise<AppendResult> {
+  async append(key: StreamKey, envelope: Envelope, time: number, broadcast?: AppendBroadcast): Promise<AppendResult> {
     const k = this.ready(key);
     const at = Number.isFinite(time) ? Math.floor(time) : this.clock();
-    const [epoch, offset, duplicate] = await this.call(() =>
+    const b = broadcast ?? NO_BROADCAST;
+    const [epoch, offset, duplicate, published] = await this.call(() =>
       this.redis.arqonHistoryAppend(
         k.stream, k.meta, k.ids,
         JSON.stringify(envelope), at, dedupeKey(envelope), this.nonce(),
         this.maxMessages, this.maxAgeMs, this.clock(), newEpoch(),
+        b.topic, b.before, b.between, b.after,
       ),
     );
-    return { offset, epoch, duplicate: duplicate === 1 };
+    // `published` only when it happened, so results compare equal across backends otherwise.
+    return { offset, epoch, duplicate: duplicate === 1, ...(published === 1 ? { published: true } : {}) };
   }
 
   async read(key: StreamKey, query: HistoryQuery): Promise<HistoryPage> {
@@ -239,6 +243,8 @@ export class RedisStreamStore implements StreamStore {
     }
   }
 }
+
+const NO_BROADCAST: AppendBroadcast = { topic: '', before: '', between: '', after: '' };
 
 /** A candidate epoch; used only if the call finds the stream new or lost. */
 function newEpoch(): string {

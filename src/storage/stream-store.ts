@@ -24,6 +24,22 @@ export interface StreamPosition {
 export interface AppendResult extends StreamPosition {
   /** True when the message was already stored (same sender and id): nothing was appended, do not deliver it again. */
   readonly duplicate: boolean;
+  /** True when the store published the message itself (an AppendBroadcast it supports): the caller delivers nothing. */
+  readonly published?: boolean;
+}
+
+/**
+ * Publishing the stored message on a pub/sub channel in the same atomic step
+ * as the append, which only a store living where the pub/sub does (Redis) can
+ * do; other stores ignore it and leave `published` unset. The message is
+ * `before` + offset + `between` + epoch + `after`: the offset and epoch are
+ * known only once appended.
+ */
+export interface AppendBroadcast {
+  readonly topic: string;
+  readonly before: string;
+  readonly between: string;
+  readonly after: string;
 }
 
 export interface StoredMessage {
@@ -72,7 +88,7 @@ export interface StreamStore {
    * stores nothing. Ids are chosen by clients, so two senders may reuse one id;
    * `from` is set by the server and cannot be forged.
    */
-  append(key: StreamKey, envelope: Envelope, time: number): Promise<AppendResult>;
+  append(key: StreamKey, envelope: Envelope, time: number, broadcast?: AppendBroadcast): Promise<AppendResult>;
   read(key: StreamKey, query: HistoryQuery): Promise<HistoryPage>;
   /**
    * Current position. Like `read`, it gives a stream that has never been

@@ -6,6 +6,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MESSAGE_TYPES, type MessageType } from '../protocol/envelope.js';
 
+/** What the embedding serving stack reports (src/embeddings/serving.ts `ServingStats`), as metrics read it. */
+export interface EmbeddingServingSnapshot {
+  readonly modelId: string;
+  readonly cache: { readonly hits: number; readonly misses: number; readonly coalesced: number; readonly evictions: number; readonly size: number };
+  readonly batcher: { readonly rejected: number; readonly queuedTexts: number };
+}
+
 export class BusMetrics {
   readonly registry = new Registry();
   readonly connections: Gauge;
@@ -28,6 +35,10 @@ export class BusMetrics {
   readonly casilDecisions: Counter<'outcome' | 'reason' | 'tenant' | 'mode'>;
   /** CASIL: time of one inspection, by mode. */
   readonly casilInspectionSeconds: Histogram<'mode'>;
+  /** Embedding serving: texts per model call (the batcher's batch sizes), by model id. */
+  readonly embeddingBatchTexts: Histogram<'model'>;
+  /** Where the embedding cache and batcher counters are read at scrape time (set once the semantic service is instrumented). */
+  private embeddingSource: () => EmbeddingServingSnapshot | null = () => null;
   private readonly inByType: Map<MessageType, Counter.Internal>;
   private readonly outByType: Map<MessageType, Counter.Internal>;
 
@@ -84,11 +95,45 @@ export class BusMetrics {
       name: 'arqon_casil_inspection_seconds', help: 'CASIL inspection latency per message, by mode.', labelNames: ['mode'],
       buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05], registers,
     });
+    // Embedding serving (src/embeddings/serving.ts): read from the stack's own counters at scrape time, so the
+    // embedding path pays nothing for them; series appear once the model is loaded.
+    const source = (): EmbeddingServingSnapshot | null => this.embeddingSource();
+    const fromServing = (read: (s: EmbeddingServingSnapshot) => number) =>
+      function (this: Counter<'model'> | Gauge<'model'>): void {
+        this.reset();
+        const s = source();
+        if (s !== null) this.labels(s.modelId).inc(read(s));
+      };
+    const servingCounter = (name: string, help: string, read: (s: EmbeddingServingSnapshot) => number): void => {
+      new Counter({ name, help, labelNames: ['model'], registers, collect: fromServing(read) });
+    };
+    servingCounter('arqon_embedding_cache_hits_total', 'Texts the embedding cache answered, by model id.', (s) => s.cache.hits);
+    servingCounter('arqon_embedding_cache_misses_total', 'Texts the embedding cache sent on to the model, by model id.', (s) => s.cache.misses);
+    servingCounter('arqon_embedding_cache_coalesced_total', 'Texts that waited for a model call already in flight for the same text, by model id.', (s) => s.cache.coalesced);
+    servingCounter('arqon_embedding_cache_evictions_total', 'Vectors evicted from the embedding cache to respect its bound, by model id.', (s) => s.cache.evictions);
+    servingCounter('arqon_embedding_rejected_total', 'Embedding requests refused because the batcher queue was full (SEMANTIC_OVERLOADED), by model id.', (s) => s.batcher.rejected);
+    new Gauge({
+      name: 'arqon_embedding_cache_entries', help: 'Vectors in the embedding cache, by model id.', labelNames: ['model'], registers,
+      collect: fromServing((s) => s.cache.size),
+    });
+    new Gauge({
+      name: 'arqon_embedding_queue_texts', help: 'Texts waiting in the embedding batcher for a model call, by model id.', labelNames: ['model'], registers,
+      collect: fromServing((s) => s.batcher.queuedTexts),
+    });
+    this.embeddingBatchTexts = new Histogram({
+      name: 'arqon_embedding_batch_texts', help: 'Texts per embedding model call (batch size), by model id.', labelNames: ['model'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers,
+    });
     // Bound once (no label hashing per message) and started at 0 so every series is scraped from the start.
     this.inByType = new Map(MESSAGE_TYPES.map((t) => [t, messagesIn.labels(t)]));
     this.outByType = new Map(MESSAGE_TYPES.map((t) => [t, messagesOut.labels(t)]));
     for (const c of [...this.inByType.values(), ...this.outByType.values()]) c.inc(0);
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'arqon_' });
+  }
+
+  /** Reads the embedding cache and batcher counters from `source` at each scrape; null: no model loaded (yet). */
+  observeEmbeddingServing(source: () => EmbeddingServingSnapshot | null): void {
+    this.embeddingSource = source;
   }
 
   messageIn(type: MessageType, bytes: number): void {

@@ -6,6 +6,9 @@
  * tuning 1.00 / 1.00; held-out 1.00 / 0.72 before any change, 1.00 / 0.83 after
  * the rules learnt `SECRET_KEY=` and `AccountKey=` (the remaining misses are a
  * .pgpass line and two credentials in prose, with no keyword or format to go by).
+ * Samples marked `review` (paths and ARNs assigned to credential-like names,
+ * and base64 secrets with slashes) count with the tuning ones: the rules were
+ * fixed against them (tuning precision 0.88 before, 1.00 after).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -2,7 +2,7 @@
  * Test decorators around a real provider (the model is never replaced): one
  * records the texts of every call the provider receives, one fails the calls
  * that contain a marker text, so the batcher's and the cache's routing of
- * results and errors can be observed.
+ * results and errors can be observed; one holds calls until the test opens it.
  */
 import { EmbeddingError } from '../../src/embeddings/errors.js';
 import type { EmbeddingProvider } from '../../src/embeddings/provider.js';
@@ -35,6 +35,31 @@ export class FailingProvider extends RecordingProvider {
       this.calls.push([...texts]);
       return Promise.reject(new EmbeddingError('WORKER_FAILED', this.modelId, `refused a text containing ${this.marker}`));
     }
+    return super.embed(texts);
+  }
+}
+
+/**
+ * Holds every call until `open()` (then passes them on, and every later one):
+ * a model that is busy for as long as the test needs, so queues can be filled
+ * deterministically without timing.
+ */
+export class GatedProvider extends RecordingProvider {
+  #open = false;
+  #waiting: Array<() => void> = [];
+
+  /** Calls received and not yet passed on. */
+  get held(): number {
+    return this.#waiting.length;
+  }
+
+  open(): void {
+    this.#open = true;
+    for (const release of this.#waiting.splice(0)) release();
+  }
+
+  override async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    if (!this.#open) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     return super.embed(texts);
   }
 }

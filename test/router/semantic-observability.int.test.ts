@@ -6,27 +6,14 @@
  * fitted scoring defaults the server routes with.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mintToken, secretSigningKey, type TokenClaims } from '../../src/identity/mint.js';
+import type { TokenClaims } from '../../src/identity/mint.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import { FITTED_SCORING } from '../../src/router/semantic/model-defaults.js';
-import { RawClient } from '../helpers/raw-client.js';
+import type { RawClient } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { BILLING, connectAs, errorFor, metric, routed, SECRET, WEATHER, type Json } from './semantic-fixtures.js';
 
-type Json = Record<string, unknown>;
-
-const SECRET = 'semantic-observability-secret-0123456789';
-const ALL = { publish: ['*'], subscribe: ['*'], history: ['*'] };
 const MODEL = 'glove-sif-100';
-const BILLING = {
-  name: 'billing.payments',
-  description: 'Card payments, billing, invoices and refunds',
-  examples: ['my card payment was declined', 'I was charged twice on my invoice', 'please refund my payment'],
-};
-const WEATHER = {
-  name: 'weather.forecast',
-  description: 'Weather forecast: rain, temperature and wind',
-  examples: ['will it rain tomorrow', 'what is the temperature this weekend'],
-};
 /** Texts that must never reach an observer. */
 const MATCH_TEXT = 'my card payment was declined at the shop';
 const NO_MATCH_TEXT = 'the cathedral organ played a fugue';
@@ -35,12 +22,7 @@ const SECRET_PAYLOAD = 'account 1234-5678 belongs to Ada';
 let srv: TestServer;
 const open: RawClient[] = [];
 
-async function connect(url: string, sub: string, extra: Partial<TokenClaims> = {}): Promise<RawClient> {
-  const token = await mintToken(secretSigningKey(SECRET), { sub, tenant: 'acme', permissions: ALL, ...extra }, { ttlS: 600 });
-  const { client } = await RawClient.connect(url, { token });
-  open.push(client);
-  return client;
-}
+const connect = (url: string, sub: string, extra: Partial<TokenClaims> = {}): Promise<RawClient> => connectAs(url, open, sub, extra);
 
 async function agent(sub: string, capability: Json): Promise<RawClient> {
   const c = await connect(srv.url, sub, { client_type: 'ai-agent', caps: ['*'] });
@@ -48,20 +30,9 @@ async function agent(sub: string, capability: Json): Promise<RawClient> {
   return c;
 }
 
-/** One sample of the Prometheus text; a declared family without that series yet reads 0. */
-function metric(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  if (line !== undefined) return Number(line.slice(series.length + 1));
-  const family = series.replace(/\{.*$/, '').replace(/_(bucket|count|sum)$/, '');
-  if (!text.includes(`# TYPE ${family} `)) throw new Error(`no metric ${family} in /metrics`);
-  return 0;
-}
-
 const scrape = async (): Promise<string> => (await fetch(`${srv.httpUrl}/metrics`)).text();
 const telemetry = (event: string, requestId: string) => (e: Envelope): boolean =>
   e.type === 'telemetry' && e.payload['event'] === event && e.payload['request_id'] === requestId;
-const routed = (id: string) => (e: Envelope): boolean => e.type === 'system' && e.payload['event'] === 'routed' && e.payload['request_id'] === id;
-const errorFor = (id: string) => (e: Envelope): boolean => e.type === 'error' && e.request_id === id;
 
 describe('semantic routing observability', () => {
   beforeEach(async () => {

@@ -6,20 +6,12 @@
  * the request is recorded, and a reply's delivery after it is finished.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mintToken, secretSigningKey, type TokenClaims } from '../../src/identity/mint.js';
+import type { TokenClaims } from '../../src/identity/mint.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
-import { RawClient } from '../helpers/raw-client.js';
+import type { RawClient } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { BILLING, connectAs, eventId, routed, SECRET, type Json } from './semantic-fixtures.js';
 
-type Json = Record<string, unknown>;
-
-const SECRET = 'semantic-requests-secret-0123456789abcdef';
-const ALL = { publish: ['*'], subscribe: ['*'], history: ['*'] };
-const BILLING = {
-  name: 'billing.payments',
-  description: 'Card payments, billing, invoices and refunds',
-  examples: ['my card payment was declined', 'I was charged twice on my invoice', 'please refund my payment'],
-};
 const TEXT = 'my card payment was declined';
 
 let srv: TestServer;
@@ -30,12 +22,7 @@ afterEach(async () => {
   await srv.close();
 });
 
-async function connect(sub: string, extra: Partial<TokenClaims> = {}): Promise<RawClient> {
-  const token = await mintToken(secretSigningKey(SECRET), { sub, tenant: 'acme', permissions: ALL, ...extra }, { ttlS: 600 });
-  const { client } = await RawClient.connect(srv.url, { token });
-  open.push(client);
-  return client;
-}
+const connect = (sub: string, extra: Partial<TokenClaims> = {}): Promise<RawClient> => connectAs(srv.url, open, sub, extra);
 
 async function billingAgent(sub: string): Promise<RawClient> {
   const a = await connect(sub, { client_type: 'ai-agent', caps: ['*'] });
@@ -43,8 +30,6 @@ async function billingAgent(sub: string): Promise<RawClient> {
   return a;
 }
 
-const routed = (id: string) => (e: Envelope): boolean => e.type === 'system' && e.payload['event'] === 'routed' && e.payload['request_id'] === id;
-const eventId = (id: string) => (e: Envelope): boolean => e.type === 'event' && e.id === id;
 const replyTo = (id: string) => (e: Envelope): boolean => e.type === 'private' && e.metadata?.['in_reply_to'] === id;
 
 /** Sends an intent and returns the client id of the one agent it was routed to. */

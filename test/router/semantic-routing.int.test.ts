@@ -5,47 +5,24 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GloveSifProvider } from '../../src/embeddings/glove-sif.js';
-import { mintToken, secretSigningKey, type TokenClaims } from '../../src/identity/mint.js';
-import type { Envelope } from '../../src/protocol/envelope.js';
-import { RawClient } from '../helpers/raw-client.js';
+import type { TokenClaims } from '../../src/identity/mint.js';
+import type { RawClient } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { BILLING as BILLING_UNTAGGED, connectAs, errorFor, eventId, routed, SECRET, WEATHER, type Json } from './semantic-fixtures.js';
 
-type Json = Record<string, unknown>;
-
-const SECRET = 'semantic-test-secret-0123456789abcdef';
-const ALL = { publish: ['*'], subscribe: ['*'], history: ['*'] };
-
-const BILLING = {
-  name: 'billing.payments',
-  description: 'Card payments, billing, invoices and refunds',
-  examples: ['my card payment was declined', 'I was charged twice on my invoice', 'please refund my payment'],
-  tags: ['finance'],
-};
-const WEATHER = {
-  name: 'weather.forecast',
-  description: 'Weather forecast: rain, temperature and wind',
-  examples: ['will it rain tomorrow', 'what is the temperature this weekend'],
-};
+/** Tags are carried with a capability, not scored: declared here to exercise their validation path. */
+const BILLING = { ...BILLING_UNTAGGED, tags: ['finance'] };
 
 let srv: TestServer;
 const open: RawClient[] = [];
 
-async function connect(sub: string, extra: Partial<TokenClaims> = {}): Promise<RawClient> {
-  const token = await mintToken(secretSigningKey(SECRET), { sub, tenant: 'acme', permissions: ALL, ...extra }, { ttlS: 600 });
-  const { client } = await RawClient.connect(srv.url, { token });
-  open.push(client);
-  return client;
-}
+const connect = (sub: string, extra: Partial<TokenClaims> = {}): Promise<RawClient> => connectAs(srv.url, open, sub, extra);
 
 const agent = (sub: string, caps: string[] = ['*'], tenant = 'acme'): Promise<RawClient> => connect(sub, { client_type: 'ai-agent', caps, tenant });
 
 async function barrier(...clients: RawClient[]): Promise<void> {
   for (const c of clients) await c.barrier();
 }
-
-const routed = (id: string) => (e: Envelope): boolean => e.type === 'system' && e.payload['event'] === 'routed' && e.payload['request_id'] === id;
-const errorFor = (id: string) => (e: Envelope): boolean => e.type === 'error' && e.request_id === id;
-const eventId = (id: string) => (e: Envelope): boolean => e.type === 'event' && e.id === id;
 
 describe('semantic routing', () => {
   beforeEach(async () => {
@@ -123,6 +100,23 @@ describe('semantic routing', () => {
     expect(billing.received.filter((e) => e.type === 'event')).toEqual([]);
   });
 
+  it("min_score overrides the model's threshold for one intent, both ways, and must lie in [-1, 1]", async () => {
+    const billing = await agent('billing-bot');
+    await billing.ok('register_capabilities', { capabilities: [BILLING] });
+    const user = await connect('user');
+    user.send({ type: 'event', id: 'strict', payload: { intent: { text: 'my card payment was declined', min_score: 0.999 } } });
+    const strict = await user.next(errorFor('strict'));
+    expect(strict).toMatchObject({ error_code: 'ROUTE_NO_MATCH', payload: { no_match_reason: 'below_threshold', threshold: 0.999 } });
+    expect((strict.payload['candidates'] as Json[])[0]).toMatchObject({ client_id: 'billing-bot' });
+    user.send({ type: 'event', id: 'lax', payload: { intent: { text: 'the cathedral organ played a fugue', min_score: -1 } } });
+    expect((await user.next(routed('lax'))).payload['recipients']).toMatchObject([{ client_id: 'billing-bot' }]);
+    user.send({ type: 'event', id: 'bad', payload: { intent: { text: 'x', min_score: 2 } } });
+    expect(await user.next(errorFor('bad'))).toMatchObject({ error_code: 'INVALID_FIELD', payload: { field: 'payload.intent.min_score' } });
+    expect((await billing.next(eventId('lax'))).metadata!['route']).toMatchObject({ capability: 'billing.payments' });
+    await barrier(billing);
+    expect(billing.received.filter((e) => e.type === 'event')).toEqual([]);
+  });
+
   it('all mode delivers to every agent above the threshold', async () => {
     const a1 = await agent('billing-1');
     const a2 = await agent('billing-2');
@@ -139,6 +133,45 @@ describe('semantic routing', () => {
     for (const c of [a1, a2]) expect((await c.next(eventId('all1'))).metadata!['route']).toMatchObject({ mode: 'all' });
     await barrier(w);
     expect(w.received.filter((e) => e.type === 'event')).toEqual([]);
+  });
+
+  it('k mode delivers to the k best agents above the threshold, best first; k is required and bounded', async () => {
+    const agents = [await agent('billing-1'), await agent('billing-2'), await agent('billing-3')];
+    for (const a of agents) await a.ok('register_capabilities', { capabilities: [BILLING] });
+    const w = await agent('weather-bot');
+    await w.ok('register_capabilities', { capabilities: [WEATHER] });
+    const user = await connect('user');
+
+    user.send({ type: 'event', id: 'k2', payload: { intent: { text: 'my card payment was declined', mode: 'k', k: 2 } } });
+    const recipients = (await user.next(routed('k2'))).payload['recipients'] as Json[];
+    expect(recipients).toHaveLength(2);
+    expect(recipients[0]!['score'] as number).toBeGreaterThanOrEqual(recipients[1]!['score'] as number);
+    for (const r of recipients) expect(['billing-1', 'billing-2', 'billing-3']).toContain(r['client_id']);
+    const delivered = await Promise.all(recipients.map((r) => agents[Number(String(r['client_id']).slice(-1)) - 1]!.next(eventId('k2'))));
+    for (const [i, got] of delivered.entries()) expect(got.metadata!['route']).toEqual({ agent: recipients[i]!['agent'], capability: 'billing.payments', score: recipients[i]!['score'], mode: 'k' });
+    // k larger than the agents above the threshold: only those (the weather agent is below it).
+    user.send({ type: 'event', id: 'k9', payload: { intent: { text: 'my card payment was declined', mode: 'k', k: 9 } } });
+    expect(((await user.next(routed('k9'))).payload['recipients'] as Json[]).map((r) => r['client_id']).sort()).toEqual(['billing-1', 'billing-2', 'billing-3']);
+    for (const [id, intent] of [['k-none', { mode: 'k' }], ['k-zero', { mode: 'k', k: 0 }], ['k-best', { k: 2 }]] as const) {
+      user.send({ type: 'event', id, payload: { intent: { text: 'my card payment was declined', ...intent } } });
+      expect(await user.next(errorFor(id)), id).toMatchObject({ error_code: 'INVALID_FIELD', payload: { field: 'payload.intent.k' } });
+    }
+    await barrier(w);
+    expect(w.received.filter((e) => e.type === 'event')).toEqual([]);
+  });
+
+  it('re-declaring a capability by name replaces it (its texts), without duplicating it', async () => {
+    const a = await agent('shape-shifter');
+    await a.ok('register_capabilities', { capabilities: [{ ...BILLING, name: 'desk' }] });
+    const user = await connect('user');
+    const before = await user.ok<{ agents: Json[] }>('find_agents', { text: 'will it rain tomorrow', k: 5 });
+    expect(before.agents.map((m) => m['capability'])).toEqual(['desk']);
+    await a.ok('register_capabilities', { capabilities: [{ ...WEATHER, name: 'desk' }] });
+    const after = await user.ok<{ agents: Json[] }>('find_agents', { text: 'will it rain tomorrow', k: 5 });
+    expect(after.agents.map((m) => m['capability'])).toEqual(['desk']);
+    expect(after.agents[0]!['score'] as number).toBeGreaterThan(before.agents[0]!['score'] as number);
+    user.send({ type: 'event', id: 'rain', payload: { intent: { text: 'will it rain tomorrow' } } });
+    expect((await user.next(routed('rain'))).payload['recipients']).toMatchObject([{ client_id: 'shape-shifter', capability: 'desk' }]);
   });
 
   it('runs topic routing and semantic routing when an intent event also names a channel', async () => {
@@ -165,8 +198,10 @@ describe('semantic routing', () => {
     expect(res.count).toBe(2);
     expect(res.agents[0]).toMatchObject({ client_id: 'weather-bot', capability: 'weather.forecast' });
     expect(res.agents[0]!['score'] as number).toBeGreaterThan(res.agents[1]!['score'] as number);
-    const bad = await user.command('find_agents', { k: 0, text: 'x' });
-    expect(bad).toMatchObject({ error_code: 'INVALID_PARAMETERS', details: { parameter: 'k' } });
+    for (const k of [0, 65, 1024]) {
+      expect(await user.command('find_agents', { k, text: 'x' }), String(k)).toMatchObject({ error_code: 'INVALID_PARAMETERS', details: { parameter: 'k' } });
+    }
+    expect((await user.ok<{ count: number }>('find_agents', { text: 'card payment', k: 64 })).count).toBe(2);
     await barrier(billing, weather);
     expect([...billing.received, ...weather.received].filter((e) => e.type === 'event')).toEqual([]);
   });
@@ -176,7 +211,7 @@ describe('semantic routing', () => {
     await billing.ok('register_capabilities', { capabilities: [BILLING] });
     const user = await connect('user');
     const res = await user.ok<Json>('route_explain', { intent: { text: 'my card payment was declined' } });
-    expect(res).toMatchObject({ model: 'glove-sif-100', mode: 'best', outcome: { matched: true, matches: [{ client_id: 'billing-bot' }] } });
+    expect(res).toMatchObject({ model: 'glove-sif-100', dimension: 100, mode: 'best', outcome: { matched: true, matches: [{ client_id: 'billing-bot' }] } });
     expect(res).toHaveProperty('weights');
     expect(res).toHaveProperty('threshold');
     const [c] = res['candidates'] as Json[];
@@ -211,7 +246,7 @@ describe('semantic routing', () => {
     expect(acmeBilling.received.filter((e) => e.type === 'event')).toEqual([]);
   });
 
-  it('vector intents: the right model routes, another model is refused', async () => {
+  it('vector intents: the right model routes; another model, no model, an unknown model or a wrong dimension are refused', async () => {
     const billing = await agent('billing-bot');
     await billing.ok('register_capabilities', { capabilities: [BILLING] });
     const user = await connect('user');
@@ -225,6 +260,23 @@ describe('semantic routing', () => {
     expect(await user.next(errorFor('v2'))).toMatchObject({ error_code: 'INVALID_FIELD', payload: { field: 'payload.intent.model' } });
     user.send({ type: 'event', id: 'v3', payload: { intent: { vector: [1, 2, 3], model: 'glove-sif-100' } } });
     expect(await user.next(errorFor('v3'))).toMatchObject({ error_code: 'INVALID_FIELD', payload: { field: 'payload.intent.vector' } });
+    user.send({ type: 'event', id: 'v4', payload: { intent: { vector: [...vector!] } } });
+    expect(await user.next(errorFor('v4'))).toMatchObject({ error_code: 'INVALID_FIELD', payload: { field: 'payload.intent.model' } });
+    user.send({ type: 'event', id: 'v5', payload: { intent: { vector: [...vector!], model: 'no-such-model' } } });
+    expect(await user.next(errorFor('v5'))).toMatchObject({ error_code: 'INVALID_FIELD', payload: { field: 'payload.intent.model' } });
+    // Discovery and explanation apply the same rules, naming their own parameters.
+    expect(await user.ok<{ agents: Json[] }>('find_agents', { vector: [...vector!], model: 'glove-sif-100' })).toMatchObject({ agents: [{ client_id: 'billing-bot' }] });
+    for (const [params, parameter] of [
+      [{ vector: [...vector!], model: 'use-lite-512' }, 'model'],
+      [{ vector: [...vector!] }, 'model'],
+      [{ vector: [...vector!.slice(1)], model: 'glove-sif-100' }, 'vector'],
+    ] as const) {
+      expect(await user.command('find_agents', params), JSON.stringify(parameter)).toMatchObject({ error_code: 'INVALID_PARAMETERS', details: { parameter } });
+      expect(await user.command('route_explain', { intent: params })).toMatchObject({ error_code: 'INVALID_PARAMETERS', details: { parameter: `intent.${parameter}` } });
+    }
+    // Nothing reached the agent but the one routed intent.
+    await barrier(billing);
+    expect(billing.received.filter((e) => e.type === 'event').map((e) => e.id)).toEqual(['v1']);
   });
 
   it('intents need a publish permission; an event with neither channel nor intent is still INVALID_CHANNEL', async () => {

@@ -9,7 +9,7 @@ import type { ConfigKey } from '../../src/config/schema.js';
 import { mintToken, secretSigningKey, type TokenClaims } from '../../src/identity/mint.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { testRedis, type TestRedis } from '../helpers/redis.js';
+import { clientIds, testRedis, type TestRedis } from '../helpers/redis.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 export const SECRET = 'spine-test-secret-0123456789abcdef';
@@ -59,8 +59,7 @@ export class Cluster {
     const token = await mintToken(secretSigningKey(SECRET), { sub, tenant, permissions: ALL, ...extra }, { ttlS: 600 });
     const { client } = await RawClient.connect(this.nodes[node]!.url, { token });
     this.clients.push(client);
-    // The node subscribes to the client's private channel as it connects; wait until Redis has it.
-    await until(async () => (await this.subscribers(this.nodes[node]!.server.bus.spine!.keys.clientTopic(tenant, sub))) >= 1);
+    // Nothing to wait for: the welcome comes once the node receives the client's private messages.
     return client;
   }
 
@@ -68,6 +67,14 @@ export class Cluster {
   async subscribers(topic: string): Promise<number> {
     const [, n] = (await this.admin.pubsub('NUMSUB', topic)) as [string, number];
     return Number(n);
+  }
+
+  /** Kills a node's spine connection (`pub` or `sub`), found by its CLIENT SETNAME; ioredis reconnects it. */
+  async killSpineConnection(node: number, which: 'pub' | 'sub'): Promise<void> {
+    const spine = this.nodes[node]!.server.bus.spine!;
+    const [id] = await clientIds(this.admin, `${this.prefix}:spine:${spine.nodeId}:${which}`);
+    if (id === undefined) throw new Error(`node ${node} has no ${which} connection`);
+    if ((await this.admin.client('KILL', 'ID', id)) !== 1) throw new Error(`CLIENT KILL ${id} killed nothing`);
   }
 
   async close(): Promise<void> {

@@ -81,6 +81,25 @@ describe('events across nodes', () => {
     await until(async () => (await cluster.subscribers(topic)) === 1, 5000, 'node 1 to unsubscribe');
   });
 
+  it('one sub publishing from two nodes with the same event id: stored and delivered once', async () => {
+    const bobA = await cluster.connect(0, 'bob');
+    const bobB = await cluster.connect(1, 'bob');
+    const carol = await cluster.connect(2, 'carol');
+    for (const c of [bobA, bobB, carol]) await c.ok('join_channel', LOBBY);
+    bobA.send({ type: 'event', id: 'same-id', ...LOBBY, payload: { from: 'A' } });
+    await carol.next((e) => e.id === 'same-id');
+    bobB.send({ type: 'event', id: 'same-id', ...LOBBY, payload: { from: 'B' } });
+    carol.send({ type: 'event', id: 'after', ...LOBBY, payload: {}, metadata: { echo: true } });
+    await carol.next((e) => e.id === 'after');
+    await barrier(bobA, bobB, carol);
+    expect(carol.received.filter((e) => e.id === 'same-id')).toEqual([]);
+    // bob's other connection got the first one (not its own connection); the second was dropped silently.
+    expect(bobB.received.filter((e) => e.id === 'same-id').map((e) => e.payload)).toEqual([{ from: 'A' }]);
+    expect([...bobA.received, ...bobB.received].filter((e) => e.type === 'error')).toEqual([]);
+    const page = await carol.ok<{ messages: Envelope[] }>('history', LOBBY);
+    expect(page.messages.map((m) => [m.id, m.payload])).toEqual([['same-id', { from: 'A' }], ['after', {}]]);
+  });
+
   it('keeps tenants apart across nodes though room, channel and sub names are shared', async () => {
     const acmeAlice = await cluster.connect(0, 'alice', 'acme');
     const acmeBob = await cluster.connect(1, 'bob', 'acme');

@@ -49,14 +49,20 @@ function spawnNode(nodeId: string): Promise<string> {
   });
 }
 
+/** Starts a doomed node in a child process and connects `zed` (a channel member to be) to it. */
+async function zedOn(nodeId: string): Promise<RawClient> {
+  const url = await spawnNode(nodeId);
+  const token = await mintToken(secretSigningKey(SECRET), { sub: 'zed', tenant: 'acme', permissions: { subscribe: ['*'], publish: ['*'] } }, { ttlS: 600 });
+  const { client } = await RawClient.connect(url, { token });
+  client.ws.on('error', () => {}); // its node is about to die under it
+  return client;
+}
+
 describe('node death', () => {
   it('a SIGKILLed node is reaped: member_left for its clients, presence, counts and registry cleaned', async () => {
     const keys = cluster.nodes[0]!.server.bus.spine!.keys;
     const deadId = 'doomed-node';
-    const url = await spawnNode(deadId);
-    const token = await mintToken(secretSigningKey(SECRET), { sub: 'zed', tenant: 'acme', permissions: { subscribe: ['*'], publish: ['*'] } }, { ttlS: 600 });
-    const { client: zed } = await RawClient.connect(url, { token });
-    zed.ws.on('error', () => {});
+    const zed = await zedOn(deadId);
 
     const alice = await cluster.connect(0, 'alice');
     await alice.ok('join_channel', LOBBY);
@@ -102,12 +108,32 @@ describe('node death', () => {
     expect(await cluster.admin.hlen(cluster.nodes[0]!.server.bus.spine!.keys.capabilities())).toBe(0);
   });
 
+  it('a node restarted with the same id before it was reaped clears what its previous run left', async () => {
+    const keys = cluster.nodes[0]!.server.bus.spine!.keys;
+    const id = 'phoenix';
+    const zed = await zedOn(id);
+    const alice = await cluster.connect(0, 'alice');
+    await alice.ok('join_channel', LOBBY);
+    await zed.ok('join_channel', LOBBY);
+    await alice.next(presence('member_joined', 'zed'));
+
+    child!.kill('SIGKILL');
+    await new Promise((resolve) => child!.once('exit', resolve));
+    // Back at once (a supervisor's restart, a fixed --node-id): its heartbeat key never expired,
+    // so no other node will reap the dead run's members, counts or agents.
+    await cluster.addNode({ nodeId: id });
+    const left = await alice.next(presence('member_left', 'zed'), 5000);
+    expect(left.payload).toMatchObject(LOBBY);
+    const info = await alice.ok<{ members: Array<{ client_id: string }> }>('channel_info', LOBBY);
+    expect(info.members.map((m) => m.client_id)).toEqual(['alice']);
+    expect(await cluster.admin.hget(keys.tenantConnections('acme'), id)).toBeNull();
+    expect(await cluster.admin.exists(keys.nodePresence(id))).toBe(0);
+    expect(await cluster.admin.sismember(keys.nodes(), id)).toBe(1); // the new run is registered
+  });
+
   it('with three nodes, a dead node is reaped once: every survivor sees one member_left', async () => {
     await cluster.addNode();
-    const url = await spawnNode('doomed-2');
-    const token = await mintToken(secretSigningKey(SECRET), { sub: 'zed', tenant: 'acme', permissions: { subscribe: ['*'] } }, { ttlS: 600 });
-    const { client: zed } = await RawClient.connect(url, { token });
-    zed.ws.on('error', () => {});
+    const zed = await zedOn('doomed-2');
     const alice = await cluster.connect(0, 'alice');
     const bob = await cluster.connect(1, 'bob');
     for (const c of [alice, bob]) await c.ok('join_channel', LOBBY);

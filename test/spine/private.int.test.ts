@@ -56,6 +56,18 @@ describe('private messages across nodes', () => {
     expect(gone).toMatchObject({ error_code: 'UNKNOWN_TARGET', payload: { unknown_targets: ['carol'] } });
   });
 
+  it('a client is reachable from every node as soon as it is welcomed', async () => {
+    cluster = await Cluster.start(2);
+    const alice = await cluster.connect(0, 'alice');
+    // Node 1's subscriber is reconnecting: its SUBSCRIBE for a new client waits in ioredis' queue.
+    await cluster.killSpineConnection(1, 'sub');
+    const fresh = await cluster.connect(1, 'fresh'); // resolves on the welcome
+    alice.send({ type: 'private', id: 'hello', payload: { target: 'fresh' } });
+    expect((await fresh.next((e) => e.type === 'private' && e.id === 'hello')).from).toBe('alice');
+    await barrier(alice);
+    expect(alice.received.filter((e) => e.type === 'error')).toEqual([]);
+  });
+
   it('never crosses tenants, though the sub is the same', async () => {
     cluster = await Cluster.start(2);
     const acmeAlice = await cluster.connect(0, 'alice', 'acme');

@@ -1,8 +1,11 @@
 /** The spine's pub/sub framing and key names (unit). */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { positionOf } from '../../src/spine/catch-up.js';
 import { SpineKeys } from '../../src/spine/keys.js';
-import { decodeSpineMessage, encodeSpineMessage } from '../../src/spine/wire.js';
+import { decodeSpineMessage, encodeSpineMessage, positionTemplate, spineHeader } from '../../src/spine/wire.js';
+import { withPosition } from '../../src/router/topic-router.js';
+import { envelope } from '../storage/stream-store.conformance.js';
 
 describe('spine wire format', () => {
   it('carries kind, origin and the envelope bytes unchanged', () => {
@@ -12,6 +15,24 @@ describe('spine wire format', () => {
     expect(decoded!.kind).toBe('E');
     expect(decoded!.origin).toBe('node-1');
     expect(decoded!.bytes.equals(bytes)).toBe(true);
+  });
+
+  it('carries the connection a stored event must skip at its origin', () => {
+    const decoded = decodeSpineMessage(Buffer.from(`${spineHeader('S', 'node-1', 'cx_abc')}{}`));
+    expect(decoded).toMatchObject({ kind: 'S', origin: 'node-1', skip: 'cx_abc' });
+    expect(decoded!.bytes.toString()).toBe('{}');
+    expect(decodeSpineMessage(Buffer.from(`${spineHeader('S', 'node-1')}{}`))).toMatchObject({ origin: 'node-1', skip: null });
+  });
+
+  it('splits a positioned envelope around its offset and epoch, so filling them in gives the same JSON', () => {
+    const env = envelope({ payload: { t: '"offset":0' }, metadata: { k: 1 } });
+    const t = positionTemplate(JSON.stringify(withPosition(env, 0, '')));
+    expect(t).not.toBeNull();
+    expect(`${t!.before}42${t!.between}ep0ch${t!.after}`).toBe(JSON.stringify(withPosition(env, 42, 'ep0ch')));
+    expect(positionTemplate('{"metadata":{}}')).toBeNull();
+    // The catch-up reads the position back from the tail of the bytes, without decoding them.
+    expect(positionOf(Buffer.from(`${t!.before}42${t!.between}ep0ch${t!.after}`))).toEqual({ offset: 42, epoch: 'ep0ch' });
+    expect(positionOf(Buffer.from('{"type":"system","payload":{}}'))).toBeNull();
   });
 
   it('ignores what is not a spine message', () => {

@@ -86,6 +86,9 @@ describe('Redis unreachable at start', () => {
     const dead = `redis://127.0.0.1:${await freePort()}`;
     const srv = await server({ redisUrl: dead, redisOptional: true }, { logger: createLogger('warn', (l) => lines.push(l)) });
     expect(lines.some((l) => l.includes('--redis-optional: history is kept in memory'))).toBe(true);
+    // One wait for Redis, not a second one for the spine: the node runs alone at once.
+    expect(lines.filter((l) => l.includes('spine'))).toEqual([expect.stringContaining('runs alone (no spine)')]);
+    expect(srv.server.bus.spine?.active).toBe(false);
     expect((await health(srv)).status).toBe(200);
 
     const a = await client(srv);
@@ -147,6 +150,10 @@ describe('Redis lost while running', () => {
     // What needs no history still flows on this node.
     a.send({ type: 'private', id: 'dm-1', payload: { target: b.clientId, text: 'still here' } });
     expect((await b.next((e) => e.type === 'private' && e.id === 'dm-1')).payload['text']).toBe('still here');
+    // A client connecting now is still welcomed (its private channel's SUBSCRIBE fails, not hangs).
+    const { client: late } = await RawClient.connect(srv.url);
+    cleanups.push(() => late.close());
+    await late.barrier();
 
     // Redis back (empty: it kept nothing on disk), no restart of the node.
     redisProc = await startRedisServer({ port });

@@ -101,6 +101,36 @@ describe('RedisStreamStore', () => {
     expect(await client.xlen(s.keysOf(key).stream)).toBe(1);
   });
 
+  it('publishes a broadcast in the append itself: offset and epoch filled in, once per stored message', async () => {
+    const subscriber = await connectRedis(redis.url, `${redis.prefix}:broadcast-sub`);
+    const got: string[] = [];
+    subscriber.on('message', (_topic: string, message: string) => got.push(message));
+    const topic = `${redis.prefix}:test-topic:${randomUUID()}`;
+    await subscriber.subscribe(topic);
+    try {
+      let nonce = 'b-1';
+      const s = store({ nonce: () => nonce });
+      const key = freshKey();
+      const broadcast = { topic, before: 'H\n{"o":', between: ',"e":"', after: '"}' };
+      const env = envelope();
+      const first = await s.append(key, env, 1_000, broadcast);
+      expect(first).toMatchObject({ offset: 1, duplicate: false, published: true });
+      const second = await s.append(key, envelope(), 1_000, broadcast);
+      // ioredis' resend of the first call: its first run published already, nothing goes out again.
+      expect(await s.append(key, env, 1_000, broadcast)).toEqual(first);
+      nonce = 'b-2';
+      const { published: _published, ...position } = first;
+      expect(await s.append(key, env, 1_000, broadcast)).toEqual({ ...position, duplicate: true });
+      expect(await s.append(key, envelope(), 1_000)).not.toHaveProperty('published');
+      await subscriber.ping(); // every message published before this reached the subscriber first
+      await client.publish(topic, 'end');
+      await waitFor(() => got.includes('end'));
+      expect(got).toEqual([`H\n{"o":1,"e":"${first.epoch}"}`, `H\n{"o":${second.offset},"e":"${second.epoch}"}`, 'end']);
+    } finally {
+      await subscriber.quit();
+    }
+  });
+
   it('trims by age with MINID and forgets the dedupe ids of expired messages', async () => {
     const clock = new FakeClock();
     const s = store({ retention: { maxMessages: 10_000, maxAgeMs: 1_000 }, clock: clock.read });

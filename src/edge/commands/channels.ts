@@ -45,11 +45,11 @@ export const joinChannel: CommandHandler = {
       });
     }
     const { channel: ch, joined, created } = bus.topic.join(conn, room, channel);
-    // With the spine, the answer waits until other nodes' traffic for the channel reaches this node.
-    const [position, remote] = await Promise.all([
-      bus.store.position(streamKey(ch)),
-      bus.spine ? bus.spine.whenReceiving(ch).then(() => bus.spine!.remoteMembers(ch)) : [],
-    ]);
+    // With the spine, the position is read only once the channel's traffic reaches this node, so
+    // every event after the answered offset is delivered live (read first, one could slip between).
+    if (bus.spine) await bus.spine.whenReceiving(ch);
+    const [position, remote] = await Promise.all([bus.store.position(streamKey(ch)), bus.spine?.remoteMembers(ch) ?? []]);
+    bus.spine?.joinedAt(ch, position);
     if (joined && bus.telemetry.active) {
       bus.telemetry.emit({ event: 'join', tenant: conn.tenant, client_id: conn.clientId, room, channel });
     }

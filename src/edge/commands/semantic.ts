@@ -54,8 +54,9 @@ export const findAgents: CommandHandler = {
   name: 'find_agents',
   summary: "Discovery: the k best capabilities of the tenant's agents for {text} or {vector, model}, with scores; no side effects.",
   async handle(bus, conn, params) {
-    const k = optionalInt(params, 'k', 1, 1024) ?? DEFAULT_FIND_K;
     const router = await bus.semantic.router();
+    // The router's own bound (semantic.maxK), so a valid-looking k never fails deeper down.
+    const k = optionalInt(params, 'k', 1, router.options.maxK) ?? Math.min(DEFAULT_FIND_K, router.options.maxK);
     try {
       const intent = parseWireIntent(params, conn.tenant, '', false);
       const matches = await router.find(intent, k);

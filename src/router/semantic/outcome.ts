@@ -55,6 +55,8 @@ export interface ExplainedCandidate extends RouteMatch {
 export interface RouteExplanation {
   readonly tenant: string;
   readonly modelId: string;
+  /** The model's vector dimension: what a vector intent of this model must have. */
+  readonly dimension: number;
   readonly mode: RouteMode;
   readonly threshold: number;
   readonly weights: ScoreWeights;

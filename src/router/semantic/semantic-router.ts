@@ -188,6 +188,7 @@ export class SemanticRouter {
     return {
       tenant: prepared.tenant,
       modelId: prepared.model.modelId,
+      dimension: prepared.model.dimension,
       mode: prepared.mode,
       threshold: prepared.threshold,
       weights: prepared.scoring.weights,
