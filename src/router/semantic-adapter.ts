@@ -123,20 +123,24 @@ export class SemanticRouterAdapter implements Router {
           route: { agent: match.agentId, capability: match.capability, score: wireMatch(match, clientIdOf)['score'], mode: outcome.mode },
         },
       });
-      if (conn === undefined) {
-        // Another node's agent (Redis spine): forwarded to its node, in flight here until its reply comes back.
-        if (this.service.remote?.forward(match.agentId, bytes) !== true) continue;
-        this.service.requestDelivered(sender, frame.id, match.agentId);
-        delivered++;
-        this.metrics.messagesOut('event', 1, bytes.length);
-        recipients.push(wireMatch(match, clientIdOf));
-        continue;
-      }
-      if (!conn.send(bytes)) continue;
-      this.service.requestDelivered(sender, frame.id, conn);
+      // Another node's agent (Redis spine) is forwarded to its node, and in flight here until its reply comes back.
+      const sent = conn === undefined ? this.service.remote?.forward(match.agentId, bytes) === true : conn.send(bytes);
+      if (!sent) continue;
+      this.service.requestDelivered(sender, frame.id, conn ?? match.agentId);
       delivered++;
       this.metrics.messagesOut('event', 1, bytes.length);
       recipients.push(wireMatch(match, clientIdOf));
+    }
+    if (delivered === 0) {
+      // Every matched agent went away (or its socket is closing) between the match and the write: an
+      // acknowledgement naming nobody would leave a request() waiting for its timeout.
+      this.metrics.intentsRouted.labels('no_match', outcome.mode).inc();
+      throw new ArqonError('ROUTE_NO_MATCH', 'the matched agents disconnected before the intent could be delivered', {
+        no_match_reason: 'agents_unavailable',
+        threshold: outcome.threshold,
+        model: outcome.modelId,
+        candidates: outcome.matches.map((m) => wireMatch(m, clientIdOf)),
+      });
     }
     this.metrics.intentsRouted.labels('matched', outcome.mode).inc();
     this.metrics.intentRecipients.observe(delivered);
