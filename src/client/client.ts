@@ -10,19 +10,17 @@ import { ChannelTracker, type ChannelState } from './channels.js';
 import { ArqonClientError, connectFailed, resumeError } from './errors.js';
 import { TypedEmitter } from './emitter.js';
 import { historyParameters } from './history.js';
-import { parseServerFrame, type ServerMessage } from './inbound.js';
+import type { ServerMessage } from './inbound.js';
 import { connectUrl, parseOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { instanceIdPrefix, OwnMessages } from './own-messages.js';
 import { PendingRequests } from './pending.js';
 import { IntentRequests, replyFrame, timeoutError, type RequestIntent, type RequestOptions } from './request.js';
 import { runResume, type ResumeHost } from './resume.js';
 import { TokenSession } from './token.js';
-import { attachSocket, frameText, READY_STATE, resolveWebSocket, type WebSocketLike } from './transport.js';
+import { ABNORMAL_CLOSURE, attachSocket, READY_STATE, resolveWebSocket, type WebSocketLike } from './transport.js';
+import { JSON_CLIENT_CODEC, loadCodec, type ClientCodec } from './codec.js';
 import type { ChannelEvent, ClientEvents, CommandOptions, ConnectionStatus, HistoryOptions } from './types.js';
 import type { HistoryResult, JoinResult, PublishOptions, Welcome } from './types.js';
-
-/** 1006: the socket dropped without a close frame (also used for attempts the client abandons). */
-const ABNORMAL_CLOSURE = 1006;
 
 interface Waiter {
   resolve(welcome: Welcome): void;
@@ -33,6 +31,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
   readonly options: ResolvedOptions;
   #status: ConnectionStatus = { state: 'closed', code: 1005, reason: 'not connected yet' };
   #socket: WebSocketLike | null = null;
+  #codec: ClientCodec = JSON_CLIENT_CODEC;
   #detach: (() => void) | null = null;
   /** Increments for every socket; callbacks of older sockets are ignored. */
   #generation = 0;
@@ -126,7 +125,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     const id = this.#nextId();
     const result = this.#pending.add(id, name, timeoutMs);
     try {
-      socket.send(JSON.stringify({ type: 'command', id, payload: { command: name, parameters } }));
+      socket.send(this.#codec.encode({ type: 'command', id, payload: { command: name, parameters } }));
     } catch (err) {
       this.#pending.reject(id, new ArqonClientError('CONNECTION_CLOSED', { requestId: id, details: { cause: String(err) } }));
     }
@@ -207,11 +206,12 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     let socket: WebSocketLike;
     let token: string | undefined;
     try {
-      const WebSocketImpl = await resolveWebSocket(this.options.WebSocket);
+      const [WebSocketImpl, codec] = await Promise.all([resolveWebSocket(this.options.WebSocket), loadCodec(this.options.protocol)]);
       if (generation !== this.#generation) return;
       token = await this.#tokens.next();
       if (generation !== this.#generation) return;
-      socket = new WebSocketImpl(connectUrl(this.options, token));
+      this.#codec = codec;
+      socket = codec.open(WebSocketImpl, connectUrl(this.options, token));
     } catch (err) {
       if (generation !== this.#generation) return;
       if (err instanceof ArqonClientError) {
@@ -300,8 +300,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
 
   #onData(generation: number, data: unknown): void {
     if (generation !== this.#generation) return;
-    const text = frameText(data);
-    const message = text === null ? null : parseServerFrame(text);
+    const message = this.#codec.decode(data);
     if (message !== null) this.#dispatch(generation, message); // Unreadable or unknown kinds are ignored.
   }
 
@@ -389,7 +388,7 @@ export class ArqonClient extends TypedEmitter<ClientEvents> {
     const socket = this.#connectedSocket();
     if (socket === null) throw this.#notConnected();
     const id = this.#nextId();
-    socket.send(JSON.stringify(build(id)));
+    socket.send(this.#codec.encode(build(id)));
     return id;
   }
 

@@ -5,6 +5,7 @@
 import { ArqonClientError } from './errors.js';
 import type { TokenOption } from './token.js';
 import type { WebSocketConstructor } from './transport.js';
+import type { WireProtocol } from '../protocol/proto-subprotocols.js';
 
 export const CLIENT_TYPES = ['human', 'ai-agent', 'dashboard', 'service'] as const;
 export type ClientType = (typeof CLIENT_TYPES)[number];
@@ -61,6 +62,11 @@ export interface ClientOptions {
   resumeBufferLimit?: number;
   /** WebSocket constructor; default `globalThis.WebSocket`, else the `ws` package. */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Wire protocol (default 'json'): 'proto' negotiates the binary subprotocol
+   * `arqonbus.v1.proto` and loads protobufjs on first connect (docs/protocol.md#binary-subprotocol).
+   */
+  protocol?: WireProtocol;
   /** Random source in [0, 1) for the backoff jitter (default Math.random); injectable for tests. */
   random?: () => number;
 }
@@ -78,6 +84,7 @@ export interface ResolvedOptions {
   readonly maxReconnectAttempts: number;
   readonly resumeBufferLimit: number;
   readonly WebSocket: WebSocketConstructor | undefined;
+  readonly protocol: WireProtocol;
   readonly random: () => number;
 }
 
@@ -94,6 +101,7 @@ export function defaultOptions(): Omit<ResolvedOptions, 'url'> {
     maxReconnectAttempts: Number.POSITIVE_INFINITY,
     resumeBufferLimit: 1000,
     WebSocket: undefined,
+    protocol: 'json',
     random: Math.random,
   };
 }
@@ -180,6 +188,8 @@ export function parseOptions(options: ClientOptions): ResolvedOptions {
   if (options.random !== undefined && typeof options.random !== 'function') {
     throw invalid('random', 'must be a function returning a number in [0, 1)');
   }
+  const protocol = options.protocol ?? d.protocol;
+  if (protocol !== 'json' && protocol !== 'proto') throw invalid('protocol', "must be 'json' or 'proto'");
   const resumeBufferLimit = positiveNumber('resumeBufferLimit', options.resumeBufferLimit, d.resumeBufferLimit);
   if (!Number.isInteger(resumeBufferLimit)) throw invalid('resumeBufferLimit', 'must be an integer');
 
@@ -201,6 +211,7 @@ export function parseOptions(options: ClientOptions): ResolvedOptions {
     ),
     resumeBufferLimit,
     WebSocket: options.WebSocket,
+    protocol,
     random: options.random ?? d.random,
   });
 }

@@ -6,6 +6,9 @@
 /** WebSocket.readyState values (identical in browsers and `ws`). */
 export const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 
+/** 1006: the socket dropped without a close frame (also used for attempts the client abandons). */
+export const ABNORMAL_CLOSURE = 1006;
+
 export interface MessageEventLike {
   readonly data: unknown;
 }
@@ -17,7 +20,8 @@ export interface CloseEventLike {
 /** What the client needs from a socket. Browser `WebSocket` and `ws` both satisfy it. */
 export interface WebSocketLike {
   readonly readyState: number;
-  send(data: string): void;
+  /** A string for the JSON protocol, bytes for the binary one. */
+  send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
   onopen: ((event: never) => unknown) | null;
   onmessage: ((event: never) => unknown) | null;
@@ -25,7 +29,8 @@ export interface WebSocketLike {
   onerror: ((event: never) => unknown) | null;
 }
 
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+/** The second argument offers subprotocols (`Sec-WebSocket-Protocol`); only the binary protocol passes it. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 /**
  * The constructor to use: the one given, else `globalThis.WebSocket` (browsers,

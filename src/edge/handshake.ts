@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../protocol/codes.js';
+import { JSON_SUBPROTOCOL, offeredSubprotocols, selectProtocol, SUBPROTOCOLS, type WireProtocol } from '../protocol/proto-subprotocols.js';
 import { CLIENT_TYPES, type ClientProfile, type ClientType } from './connection.js';
 
 export type UpgradeTarget = 'bus' | 'telemetry' | 'none';
@@ -50,6 +51,32 @@ export function profileFromQuery(url: URL): ClientProfile {
     personality: param(url, 'personality', 2048),
     metadata: {},
   };
+}
+
+/**
+ * The wire protocol a bus upgrade asks for with `Sec-WebSocket-Protocol`. A
+ * client that offers only subprotocols we do not speak is refused (400) here,
+ * with the supported names, instead of being answered in JSON it did not ask
+ * for or getting a handshake its WebSocket library fails without a reason.
+ */
+export function protocolFromRequest(req: IncomingMessage): WireProtocol {
+  const header = req.headers['sec-websocket-protocol'];
+  const protocol = selectProtocol(offeredSubprotocols(header));
+  if (protocol === null) {
+    throw new HandshakeError(400, 'INVALID_PARAMETERS', `unsupported WebSocket subprotocol; supported: ${Object.values(SUBPROTOCOLS).join(', ')}`);
+  }
+  return protocol;
+}
+
+/** ws `handleProtocols` for the bus: echoes the chosen subprotocol (protocolFromRequest already refused the rest). */
+export function busSubprotocol(offered: Set<string>): string | false {
+  const protocol = selectProtocol(offered);
+  return protocol === null ? false : SUBPROTOCOLS[protocol];
+}
+
+/** ws `handleProtocols` for the telemetry stream, which speaks JSON only. */
+export function telemetrySubprotocol(offered: Set<string>): string | false {
+  return offered.has(JSON_SUBPROTOCOL) ? JSON_SUBPROTOCOL : false;
 }
 
 /** Answers a refused upgrade with a JSON body and closes the raw socket. */

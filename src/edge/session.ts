@@ -8,7 +8,7 @@ import { parseClientFrame, peekRequestId, type ClientFrame, type CommandFrame, t
 import { ArqonError, toArqonError } from '../protocol/errors.js';
 import { commandResponse, errorEnvelope, type Address } from '../protocol/outbound.js';
 import type { Router } from '../router/router.js';
-import { decodeFrame, encodeEnvelope } from './codec-json.js';
+import { encodeEnvelope } from './codec-json.js';
 import { BUILTIN_COMMANDS, type CommandHandler } from './commands/index.js';
 import type { Connection } from './connection.js';
 import type { BusContext } from './context.js';
@@ -51,7 +51,7 @@ export class SessionHandler {
       let requestId: string | null = null;
       if (data.length <= 4096) {
         try {
-          requestId = peekRequestId(decodeFrame(data, isBinary));
+          requestId = peekRequestId(conn.codec.decode(data, isBinary));
         } catch {
           // No usable id; the error still goes out with request_id null.
         }
@@ -63,7 +63,8 @@ export class SessionHandler {
     let raw: unknown;
     let frame: ClientFrame;
     try {
-      raw = decodeFrame(data, isBinary);
+      // JSON or Protobuf per the connection's subprotocol; both yield the plain object parseClientFrame validates.
+      raw = conn.codec.decode(data, isBinary);
       frame = parseClientFrame(raw);
     } catch (err) {
       this.reject(conn, toArqonError(err), peekRequestId(raw));
@@ -74,8 +75,8 @@ export class SessionHandler {
     }
     this.bus.metrics.messageIn(frame.type, data.length);
 
-    // CASIL: once per message, before any router (docs/casil.md). Off, it costs this one flag check.
-    if (this.bus.casil.active && frame.type !== 'command' && this.casilBlocked(conn, frame, data.length)) return;
+    // CASIL: once per message (and content-carrying command), before any router or handler (docs/casil.md). Off, it costs this one flag check.
+    if (this.bus.casil.active && this.casilBlocked(conn, frame, data.length)) return;
 
     switch (frame.type) {
       case 'event':
@@ -157,10 +158,20 @@ export class SessionHandler {
    * no further: the sender gets the CASIL error (payload exactly `{reason}`),
    * and nothing is delivered, stored, routed or logged.
    */
-  private casilBlocked(conn: Connection, frame: EventFrame | PrivateFrame, size: number): boolean {
+  private casilBlocked(conn: Connection, frame: ClientFrame, size: number): boolean {
     const code = this.bus.casil.admit(conn, frame, size);
     if (code === null) return false;
-    this.reject(conn, new ArqonError(code, 'CASIL blocked message'), frame.id, frame);
+    const err = new ArqonError(code, 'CASIL blocked message');
+    if (frame.type !== 'command') {
+      this.reject(conn, err, frame.id, frame);
+      return true;
+    }
+    // A blocked command (set_metadata, register_capabilities) is answered like any failed command; its handler never runs.
+    this.countError(err);
+    if (this.bus.telemetry.active) {
+      this.bus.telemetry.emit({ event: 'error', tenant: conn.tenant, client_id: conn.clientId, error_code: err.code, request_id: frame.id });
+    }
+    this.sendOne(conn, commandResponse(frame.id, frame.command, { ok: false, error: err }));
     return true;
   }
 

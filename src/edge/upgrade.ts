@@ -1,6 +1,6 @@
 /**
  * The HTTP upgrade, in a fixed order: shutting down? → path → server
- * connection limit → query parameters (400) → authentication (401/503) →
+ * connection limit → query parameters and subprotocol (400) → authentication (401/503) →
  * server connection limit again → telemetry role (403) and observer limit,
  * or tenant connection limit → accept.
  * Every refusal is an HTTP status with a JSON body; no socket object exists
@@ -14,7 +14,7 @@ import type { Authenticator } from '../identity/authenticator.js';
 import type { Identity } from '../identity/identity.js';
 import type { ClientProfile } from './connection.js';
 import type { BusContext } from './context.js';
-import { BUS_PATHS, HandshakeError, profileFromQuery, refuseUpgrade, requestUrl } from './handshake.js';
+import { BUS_PATHS, HandshakeError, profileFromQuery, protocolFromRequest, refuseUpgrade, requestUrl } from './handshake.js';
 
 export interface UpgradeTargets {
   readonly bus: WebSocketServer;
@@ -59,6 +59,8 @@ export class UpgradeHandler {
     // Checked before authentication, so a full server spends no crypto on refusals…
     if (atServerLimit()) throw new HandshakeError(503, 'MAX_CONNECTIONS', 'server is at its connection limit');
     const requested = profileFromQuery(url);
+    // Unknown subprotocols only: 400 with the query parameters' refusals, before any crypto.
+    if (!telemetry) protocolFromRequest(req);
     const identity = await this.auth.authenticate(req, url, requested);
     // Other nodes' connections of the tenant (spine only), read before the last await-free stretch below.
     const spine = this.bus.spine;
