@@ -9,44 +9,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/protocol/envelope.js';
-import { createLogger } from '../../src/telemetry/logger.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import type { RawClient } from '../helpers/raw-client.js';
+import { AWS_KEY, casilWire, GH_TOKEN, LOBBY } from './wire.js';
 
 type Json = Record<string, unknown>;
 
-// Fake credentials, built at run time so this file holds no literal token.
-const AWS_KEY = 'AKIA' + 'Q3EGRIVXNXT7HZWA';
-const GH_TOKEN = 'ghp_' + 'x7Rk2PqLmN9sT4vWyZ1aB3cD5eF6gH8iJ0kL';
-const LOBBY = { room: 'lobby', channel: 'general' } as const;
 const PII = { scopes: [{ include: ['*'], pii: true }] };
 
-let srv: TestServer;
-const open: RawClient[] = [];
-const logLines: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-  await srv.close();
-  logLines.length = 0;
-});
-
-async function start(overrides: Json = {}): Promise<void> {
-  srv = await startServer({ logLevel: 'debug', ...overrides }, { logger: createLogger('debug', (line) => logLines.push(line)) });
-}
-
-async function connect(url = srv.url, query: Record<string, string> = {}): Promise<RawClient> {
-  const { client } = await RawClient.connect(url, query);
-  open.push(client);
-  return client;
-}
-
-async function pair(): Promise<[RawClient, RawClient]> {
-  const a = await connect();
-  const b = await connect();
-  for (const c of [a, b]) await c.ok('join_channel', LOBBY);
-  return [a, b];
-}
+const wire = casilWire(afterEach);
+const { start, connect, pair, logLines } = wire;
 
 const eventId = (id: string) => (e: Envelope): boolean => (e.type === 'event' || e.type === 'private') && e.id === id;
 const updated = (clientId: string) => (e: Envelope): boolean =>
@@ -76,7 +47,7 @@ describe('monitor mode changes nothing', () => {
 describe('set_metadata', () => {
   it('blocks a secret in profile fields: the command fails with the CASIL code and no member hears of it', async () => {
     await start();
-    const observer = await connect(srv.telemetryUrl);
+    const observer = await connect(wire.srv.telemetryUrl);
     const [a, b] = await pair();
     const res = await a.command('set_metadata', { personality: `deploy key ${GH_TOKEN}`, metadata: { note: 'hi' } });
     expect(res).toMatchObject({ status: 'error', command: 'set_metadata', error: 'CASIL blocked message', error_code: 'CASIL_POLICY_BLOCKED_SECRET', retryable: false });
@@ -102,7 +73,7 @@ describe('set_metadata', () => {
 describe('register_capabilities', () => {
   it('blocks a secret in a capability description or example; nothing is registered', async () => {
     await start();
-    const agent = await connect(srv.url, { client_type: 'ai-agent' });
+    const agent = await connect(wire.srv.url, { client_type: 'ai-agent' });
     const res = await agent.command('register_capabilities', {
       capabilities: [{ name: 'ops.deploy', description: 'Deploys services', examples: [`deploy with ${AWS_KEY}`] }],
     });
@@ -114,8 +85,8 @@ describe('register_capabilities', () => {
 describe('intents', () => {
   it('embeds and delivers the redacted intent text: the agent still matches, PII never leaves ingress', async () => {
     await start({ casil: PII });
-    const observer = await connect(srv.telemetryUrl);
-    const agent = await connect(srv.url, { client_type: 'ai-agent' });
+    const observer = await connect(wire.srv.telemetryUrl);
+    const agent = await connect(wire.srv.url, { client_type: 'ai-agent' });
     await agent.ok('register_capabilities', {
       capabilities: [{ name: 'billing.payments', description: 'Card payments, billing, invoices and refunds', examples: ['my card payment was declined'] }],
     });
@@ -152,7 +123,7 @@ describe('keys and numbers', () => {
     expect(await b.ok<{ messages: Envelope[] }>('history', LOBBY)).toMatchObject({ messages: [] });
     nowhere([AWS_KEY], b);
     // Metrics label decisions by codes, tenant and mode only.
-    const metrics = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${wire.srv.httpUrl}/metrics`)).text();
     expect(metrics).toContain('arqon_casil_decisions_total{outcome="BLOCK",reason="CASIL_POLICY_BLOCKED_SECRET",tenant="default",mode="enforce"} 1');
     expect(metrics).not.toContain(AWS_KEY);
   });

@@ -6,51 +6,15 @@
  * reaches all of them only in its redacted form.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ServerOptions } from '../../src/edge/server.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
-import { createLogger } from '../../src/telemetry/logger.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import type { RawClient } from '../helpers/raw-client.js';
+import { AWS_KEY, casilWire, GH_TOKEN, LOBBY } from './wire.js';
 
 type Json = Record<string, unknown>;
 
-// Fake credentials, built at run time so this file holds no literal token.
-const AWS_KEY = 'AKIA' + 'Q3EGRIVXNXT7HZWA';
-const GH_TOKEN = 'ghp_' + 'x7Rk2PqLmN9sT4vWyZ1aB3cD5eF6gH8iJ0kL';
-const ROOM = 'lobby';
-const CHANNEL = 'general';
-
-let srv: TestServer;
-const open: RawClient[] = [];
-const logLines: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-  await srv.close();
-  logLines.length = 0;
-});
-
-/** A server with `casil` (the config file section) and other overrides; every log line is kept. */
-async function start(overrides: Json = {}, options: ServerOptions = {}): Promise<TestServer> {
-  const all: Parameters<typeof startServer>[0] & Json = { logLevel: 'debug', ...overrides };
-  srv = await startServer(all, { logger: createLogger('debug', (line) => logLines.push(line)), ...options });
-  return srv;
-}
-
-async function connect(url = srv.url): Promise<RawClient> {
-  const { client } = await RawClient.connect(url);
-  open.push(client);
-  return client;
-}
-
-/** Two members of lobby:general. */
-async function pair(): Promise<[RawClient, RawClient]> {
-  const a = await connect();
-  const b = await connect();
-  await a.ok('join_channel', { room: ROOM, channel: CHANNEL });
-  await b.ok('join_channel', { room: ROOM, channel: CHANNEL });
-  return [a, b];
-}
+const { room: ROOM, channel: CHANNEL } = LOBBY;
+const wire = casilWire(afterEach);
+const { start, connect, pair, logLines } = wire;
 
 const errorFor = (id: string) => (e: Envelope): boolean => e.type === 'error' && e.request_id === id;
 const eventId = (id: string) => (e: Envelope): boolean => (e.type === 'event' || e.type === 'private') && e.id === id;
@@ -69,7 +33,7 @@ async function history(c: RawClient): Promise<Envelope[]> {
 describe('BLOCK', () => {
   it('answers the sender with exactly the CASIL envelope; nothing is delivered, stored, streamed or logged', async () => {
     await start();
-    const observer = await connect(srv.telemetryUrl);
+    const observer = await connect(wire.srv.telemetryUrl);
     const [a, b] = await pair();
 
     a.send({ type: 'event', id: 'leak-1', room: ROOM, channel: CHANNEL, payload: { text: `deploy with ${AWS_KEY}` }, metadata: { echo: true } });
@@ -142,7 +106,7 @@ describe('ALLOW_WITH_REDACTION', () => {
 
   it('delivers, stores and streams only the redacted form, nested fields included', async () => {
     await start({ casil: policy });
-    const observer = await connect(srv.telemetryUrl);
+    const observer = await connect(wire.srv.telemetryUrl);
     const [a, b] = await pair();
     const payload = {
       text: 'reach me at jane@example.com or +44 20 7946 0958',
@@ -175,8 +139,7 @@ describe('ALLOW_WITH_REDACTION', () => {
 
   it('hands semantic routing the redacted intent', async () => {
     await start({ casil: policy });
-    const agentClient = (await RawClient.connect(srv.url, { client_type: 'ai-agent' })).client;
-    open.push(agentClient);
+    const agentClient = await connect(wire.srv.url, { client_type: 'ai-agent' });
     await agentClient.ok('register_capabilities', {
       capabilities: [{ name: 'billing.payments', description: 'Card payments, billing, invoices and refunds', examples: ['my card payment was declined'] }],
     });
@@ -190,27 +153,27 @@ describe('ALLOW_WITH_REDACTION', () => {
 describe('modes', () => {
   it('monitor: traffic flows unchanged and the decision is recorded with CASIL_MONITOR_MODE', async () => {
     await start({ casilMode: 'monitor' });
-    const observer = await connect(srv.telemetryUrl);
+    const observer = await connect(wire.srv.telemetryUrl);
     const [a, b] = await pair();
     a.send({ type: 'event', id: 'm1', room: ROOM, channel: CHANNEL, payload: { text: `key ${AWS_KEY}` } });
     expect((await b.next(eventId('m1'))).payload).toEqual({ text: `key ${AWS_KEY}` });
     expect((await observer.next(casilEvent('m1'))).payload).toMatchObject({
       mode: 'monitor', decision: 'ALLOW', reason_code: 'CASIL_MONITOR_MODE', verdict: 'BLOCK', verdict_reason_code: 'CASIL_POLICY_BLOCKED_SECRET',
     });
-    const metrics = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${wire.srv.httpUrl}/metrics`)).text();
     expect(metrics).toContain('arqon_casil_decisions_total{outcome="ALLOW",reason="CASIL_MONITOR_MODE",tenant="default",mode="monitor"} 1');
   });
 
   it('off: nothing is inspected or recorded', async () => {
     await start({ casilMode: 'off' });
-    expect(srv.server.bus.casil.active).toBe(false);
-    const observer = await connect(srv.telemetryUrl);
+    expect(wire.srv.server.bus.casil.active).toBe(false);
+    const observer = await connect(wire.srv.telemetryUrl);
     const [a, b] = await pair();
     a.send({ type: 'event', id: 'o1', room: ROOM, channel: CHANNEL, payload: { text: `key ${AWS_KEY}` } });
     expect((await b.next(eventId('o1'))).payload).toEqual({ text: `key ${AWS_KEY}` });
     await a.barrier();
     expect(observer.received.filter(casilEvent('o1'))).toEqual([]);
-    const metrics = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${wire.srv.httpUrl}/metrics`)).text();
     expect(metrics).not.toMatch(/^arqon_casil_decisions_total\{/m);
   });
 

@@ -5,7 +5,6 @@
  * clients and check what that must not break: frame integrity and order, the
  * slow-consumer limit, and connections that go away mid-turn.
  */
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeEnvelope } from '../../src/edge/codec-json.js';
@@ -13,13 +12,8 @@ import type { Connection } from '../../src/edge/connection.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import { systemEnvelope } from '../../src/protocol/outbound.js';
 import { createLogger } from '../../src/telemetry/logger.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { RawClient, rawSocket } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-
-/** The net.Socket under a ws WebSocket (client or server side). */
-function rawSocket(ws: WebSocket): Socket {
-  return (ws as unknown as { _socket: Socket })._socket;
-}
 
 /** The server-side connection of a client that has received its welcome. */
 function serverSide(srv: TestServer, welcome: Envelope): Connection {

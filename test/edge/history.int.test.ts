@@ -9,19 +9,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConfigKey } from '../../src/config/schema.js';
+import type { HistoryResult as HistoryPage } from '../../src/client/types.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-interface HistoryResult {
+/** The history command's result: the page the SDK reads, and the channel it came from. */
+interface HistoryResult extends HistoryPage {
   room: string;
   channel: string;
-  messages: Envelope[];
-  epoch: string;
-  recovered: boolean;
-  earliest_offset: number;
-  latest_offset: number;
-  has_more: boolean;
 }
 
 const servers: TestServer[] = [];

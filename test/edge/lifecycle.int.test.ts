@@ -1,21 +1,16 @@
 import { spawn } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Envelope } from '../../src/protocol/envelope.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { RawClient, rawSocket } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const memberLeft = (clientId: string) => (e: Envelope): boolean =>
   e.type === 'system' && e.payload['event'] === 'member_left' && (e.payload['client'] as { client_id?: string }).client_id === clientId;
-
-/** The underlying net.Socket of a ws client: pausing it stops reading, as a stalled peer would. */
-function rawSocket(ws: WebSocket): Socket {
-  return (ws as unknown as { _socket: Socket })._socket;
-}
 
 /** Resolves after `ws` has received `n` more pings from the server. */
 function pings(ws: WebSocket, n: number): Promise<void> {

@@ -9,7 +9,7 @@ import { protoTranscodings } from '../../src/edge/codec-proto.js';
 import { mintToken, secretSigningKey } from '../../src/identity/mint.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import { decodeEnvelopeObject, encodeEnvelopeObject } from '../../src/protocol/proto-codec.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { handshake, RawClient } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 type Predicate = (env: Envelope) => boolean;
@@ -70,27 +70,6 @@ class ProtoClient {
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
     return this.closed;
   }
-}
-
-/** Opens a socket offering `protocols`; resolves with the negotiated subprotocol, or the refusal's status and body. */
-function handshake(url: string, protocols: string[]): Promise<{ protocol: string } | { status: number; body: Record<string, unknown> }> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, protocols);
-    ws.on('error', () => {});
-    ws.on('open', () => {
-      resolve({ protocol: ws.protocol });
-      ws.close(1000);
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        ws.terminate();
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as Record<string, unknown> });
-      });
-    });
-  });
 }
 
 const byId = (id: string): Predicate => (e) => e.id === id;

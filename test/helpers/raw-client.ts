@@ -1,4 +1,5 @@
 /** A plain `ws` client that records every envelope it receives, for protocol-level tests. */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { Envelope } from '../../src/protocol/envelope.js';
 
@@ -84,14 +85,27 @@ export class RawClient {
   }
 }
 
-/** Opens a WebSocket the server must refuse at the upgrade; resolves with the HTTP status and JSON body. */
-export function refusedUpgrade(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+/**
+ * The net.Socket under a `ws` WebSocket (client or server side): pausing it
+ * stops reading, as a stalled peer would; its cork and buffer state show what
+ * the server has written.
+ */
+export function rawSocket(ws: WebSocket): Socket {
+  return (ws as unknown as { _socket: Socket })._socket;
+}
+
+/**
+ * Opens a WebSocket offering `protocols`; resolves with the negotiated
+ * subprotocol once it is open (and closes it), or with the HTTP status and
+ * JSON body of the refusal at the upgrade.
+ */
+export function handshake(url: string, protocols: string[] = []): Promise<{ protocol: string } | { status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, protocols);
     ws.on('error', () => {}); // 'unexpected-response' carries the outcome; terminate() reports the aborted handshake
     ws.on('open', () => {
-      ws.close();
-      reject(new Error(`the upgrade to ${url} was accepted`));
+      resolve({ protocol: ws.protocol });
+      ws.close(1000);
     });
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
@@ -103,4 +117,11 @@ export function refusedUpgrade(url: string): Promise<{ status: number; body: Rec
       });
     });
   });
+}
+
+/** Opens a WebSocket the server must refuse at the upgrade; resolves with the HTTP status and JSON body. */
+export async function refusedUpgrade(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const outcome = await handshake(url);
+  if ('protocol' in outcome) throw new Error(`the upgrade to ${url} was accepted`);
+  return outcome;
 }

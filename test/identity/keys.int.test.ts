@@ -8,11 +8,9 @@ import type { AddressInfo } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { startServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 import {
-  attempt,
   claims,
-  closeOutcome,
   ecPair,
   ed25519Pair,
   KeyDir,
@@ -22,34 +20,22 @@ import {
   SECRET,
   sign,
   TRANSPORTS,
-  type UpgradeOutcome,
+  upgradeHarness,
 } from './tokens.fixtures.js';
 
 const dir = new KeyDir();
-const servers: TestServer[] = [];
-const outcomes: UpgradeOutcome[] = [];
-
-async function server(overrides: Record<string, unknown>): Promise<TestServer> {
-  const srv = await startServer({ auth: 'jwt', ...overrides });
-  servers.push(srv);
-  return srv;
-}
+const { server, tryUpgrade } = upgradeHarness({ afterEach, afterAll });
 
 /** Connects with `token` over `transport`; resolves with the welcome's client_id, or `status code` when refused. */
 async function outcomeOf(srv: TestServer, token: string, transport: 'header' | 'query' = 'header'): Promise<string> {
-  const outcome = await attempt(srv.url, transport, token);
-  outcomes.push(outcome);
+  const outcome = await tryUpgrade(srv.url, transport, token);
   return outcome.kind === 'open' ? String(outcome.welcome.payload['client_id']) : `${outcome.status} ${String(outcome.body['error_code'])}`;
 }
 
-afterEach(async () => {
+afterEach(() => {
   vi.useRealTimers();
-  await Promise.all(outcomes.splice(0).map(closeOutcome));
 });
-afterAll(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-  dir.dispose();
-});
+afterAll(() => dir.dispose());
 
 describe('HMAC secret', () => {
   it.each(['HS256', 'HS384', 'HS512'])('accepts %s over both transports', async (alg) => {

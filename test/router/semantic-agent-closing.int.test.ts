@@ -4,10 +4,9 @@
  * matched only to it gets ROUTE_NO_MATCH `agents_unavailable` at once, not a
  * `routed` acknowledgement naming nobody (which would leave request() to time out).
  */
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/protocol/envelope.js';
-import type { RawClient } from '../helpers/raw-client.js';
+import { rawSocket, type RawClient } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { BILLING, SECRET, connectAs } from './semantic-fixtures.js';
 
@@ -27,7 +26,7 @@ describe('semantic routing to a closing agent', () => {
 
     // A masked, empty close frame written under the client library, which then reads nothing more:
     // the server answers the close and waits for a TCP close that does not come.
-    const socket = (agent.ws as unknown as { _socket: Socket })._socket;
+    const socket = rawSocket(agent.ws);
     socket.pause();
     socket.write(Buffer.from([0x88, 0x80, 0, 0, 0, 0]));
     // Frames of two sockets are not ordered, so intents are sent until one is answered after the server read the

@@ -1,8 +1,7 @@
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Envelope } from '../../src/protocol/envelope.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { RawClient, rawSocket } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /** A telemetry envelope for `event`, optionally about one client. */
@@ -127,7 +126,7 @@ describe('telemetry stream', () => {
     srv = await startServer({ telemetryBufferSize: 16, rateLimitPerSecond: 1_000_000, rateLimitBurst: 1_000_000 });
     const { observer: stalled } = await observe(srv.telemetryUrl);
     const { observer: watcher } = await observe(srv.telemetryUrl);
-    const stalledSocket = (stalled.ws as unknown as { _socket: Socket })._socket;
+    const stalledSocket = rawSocket(stalled.ws);
     stalledSocket.pause();
 
     const { client: alice } = await RawClient.connect(srv.url);
@@ -180,7 +179,7 @@ describe('telemetry stream', () => {
   it('lets an observer that never reads be closed by shutdown within shutdownTimeoutMs', async () => {
     srv = await startServer({ shutdownTimeoutMs: 200 });
     const { observer } = await observe(srv.telemetryUrl);
-    const socket = (observer.ws as unknown as { _socket: Socket })._socket;
+    const socket = rawSocket(observer.ws);
     socket.pause();
     const started = Date.now();
     await srv.close();

@@ -4,17 +4,10 @@
  * that neighbourhoods have structure (as real sentence embeddings do).
  */
 
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from '../../../scripts/lib/prng.mjs';
+
+/** The seeded PRNG (mulberry32, floats in [0, 1)) of scripts/lib/prng.mjs, which the model build and eval scripts use too. */
+export { prng };
 
 export function unit(v: Float32Array): Float32Array {
   let s = 0;
