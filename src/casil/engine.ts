@@ -81,8 +81,11 @@ export class CasilEngine {
   active: boolean;
   /** Increments on every successful reload. */
   version = 1;
+  /** The policy the node was configured with (the config file's `casil` section; undefined: the built-in default). */
+  private readonly configured: unknown;
 
   constructor(readonly settings: CasilSettings, policy: unknown, options: CasilEngineOptions = {}) {
+    this.configured = policy;
     this.ctx = {
       maxPayloadBytes: settings.maxPayloadBytes,
       secretDetectors: [secretDetector],
@@ -100,6 +103,13 @@ export class CasilEngine {
     if (error !== null) return { ok: false, error };
     // A private copy: the policy in force cannot change behind the engine's back (e.g. a caller reusing the object).
     this.policy = compilePolicy(structuredClone(policy), this.ctx);
+    this.active = this.computeActive();
+    return { ok: true, version: ++this.version };
+  }
+
+  /** Back to the configured policy (`casil_reload` with `policy: null`). */
+  reset(): ReloadResult {
+    this.policy = compilePolicy(this.configured, this.ctx);
     this.active = this.computeActive();
     return { ok: true, version: ++this.version };
   }

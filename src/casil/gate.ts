@@ -25,6 +25,9 @@ import type { CasilBlockCode } from './types.js';
  */
 export const INSPECTED_COMMANDS: ReadonlySet<string> = new Set(['set_metadata', 'register_capabilities']);
 
+/** What the upgrade's profile inspection concludes: refuse with a code, or keep these (possibly redacted) fields. */
+export type ProfileAdmission = { readonly blocked: CasilBlockCode } | { readonly blocked: null; readonly fields: Readonly<Record<string, string>> };
+
 /** The sender as the gate needs it (a Connection satisfies it). */
 export interface GateSender {
   readonly tenant: string;
@@ -84,12 +87,8 @@ export class CasilGate {
     if (blocked !== null) return blocked;
     if (decision.payload !== undefined) frame.payload = decision.payload;
     if (decision.metadata !== undefined) frame.metadata = decision.metadata;
-    // `casil` is a reserved metadata key: only the server sets it. Monitor mode leaves a client's value alone (it changes nothing).
+    // A client's own `casil` never gets here: the parser drops server-only metadata keys (src/protocol/envelope.ts).
     if (this.engine.settings.metadata) frame.metadata = { ...frame.metadata, casil: casilMetadata(decision) };
-    else if (decision.mode === 'enforce' && frame.metadata !== undefined && Object.hasOwn(frame.metadata, 'casil')) {
-      const { casil: _spoofed, ...rest } = frame.metadata;
-      frame.metadata = rest;
-    }
     return null;
   }
 
@@ -108,9 +107,46 @@ export class CasilGate {
     return blocked;
   }
 
+  /**
+   * The free-text profile fields given at connect time (the upgrade URL's
+   * `screen_name`, `avatar`, `personality`), inspected like `set_metadata`'s
+   * parameters: the tenant's `*` scopes, no size policy. Called at the
+   * upgrade, after authentication (the tenant is known only then). In enforce
+   * mode a block refuses the upgrade and a redaction replaces the values;
+   * monitor mode only records.
+   */
+  admitProfile(sender: GateSender, fields: Readonly<Record<string, string>>): ProfileAdmission {
+    try {
+      const decision = this.engine.inspect({ tenant: sender.tenant, room: null, channel: null, payload: { ...fields }, metadata: undefined, size: 0, kind: 'control' });
+      if (decision === null) return { blocked: null, fields };
+      const blocked = this.decided(sender, decision, null, 'connect', null, null);
+      if (blocked !== null) return { blocked };
+      if (decision.payload === undefined) return { blocked: null, fields };
+      // Redaction keeps strings strings ("[REDACTED]", "[REDACTED:email]"); anything else would be a bug, masked whole.
+      const redacted = Object.fromEntries(Object.entries(decision.payload).map(([k, v]) => [k, typeof v === 'string' ? v : '[REDACTED]']));
+      return { blocked: null, fields: redacted };
+    } catch (err) {
+      this.logger?.error('casil gate failed', { error: err instanceof Error ? err.name : typeof err, message_type: 'connect' });
+      return this.engine.settings.defaultDecision === 'block' ? { blocked: 'CASIL_INTERNAL_ERROR' } : { blocked: null, fields };
+    }
+  }
+
+  /**
+   * Applies a policy `casil_reload` set on another node (the Redis spine):
+   * validated like a local reload; `null` resets to this node's configured
+   * policy. Returns null when applied, else why it was refused (the policy in
+   * force stays).
+   */
+  applyShared(policy: unknown, origin: string): string | null {
+    const result = policy === null ? this.engine.reset() : this.engine.reload(policy);
+    if (!result.ok) return result.error;
+    this.logger?.info('casil policy reloaded', { version: result.version, by: `node ${origin}` });
+    return null;
+  }
+
   /** Records a decision; returns its code when it blocks. */
   private decided(
-    sender: GateSender, d: CasilDecision, messageId: string, type: 'event' | 'private' | 'command', room: string | null, channel: string | null,
+    sender: GateSender, d: CasilDecision, messageId: string | null, type: 'event' | 'private' | 'command' | 'connect', room: string | null, channel: string | null,
   ): CasilBlockCode | null {
     this.recorder.record(d, { tenant: sender.tenant, clientId: sender.clientId, messageId, type, room, channel });
     return d.outcome === 'BLOCK' ? (d.reason as CasilBlockCode) : null;

@@ -1,5 +1,5 @@
 /** CASIL: content-aware safety and inspection (docs/casil.md). */
-export { CasilGate, INSPECTED_COMMANDS, type GateSender } from './gate.js';
+export { CasilGate, INSPECTED_COMMANDS, type GateSender, type ProfileAdmission } from './gate.js';
 export { CasilEngine, casilMetadata, type CasilDecision, type CasilEngineOptions, type CasilSettings, type InspectInput } from './engine.js';
 export { validatePolicy, type PolicySpec, type ScopeSpec, type TenantSpec } from './policy.js';
 export type { CasilBlockCode, CasilMode, CasilOutcome, CasilReasonCode, Classification, Detector, Finding } from './types.js';

@@ -13,8 +13,9 @@ import type { CasilDecision } from './engine.js';
 export interface DecisionSubject {
   readonly tenant: string;
   readonly clientId: string;
-  readonly messageId: string;
-  readonly type: 'event' | 'private' | 'command';
+  /** The message's id; null for the profile of an upgrade (no message yet). */
+  readonly messageId: string | null;
+  readonly type: 'event' | 'private' | 'command' | 'connect';
   readonly room: string | null;
   readonly channel: string | null;
 }

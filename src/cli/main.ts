@@ -3,7 +3,7 @@
 import { ConfigError, helpText, parseConfig } from '../config/parse.js';
 import { ArqonServer } from '../edge/server.js';
 import { KeyConfigError } from '../identity/keys.js';
-import { RedisUnavailableError } from '../storage/redis-connection.js';
+import { RedisStartError, RedisUnavailableError } from '../storage/redis-connection.js';
 import { devBanner, generateSecret, needsGeneratedSecret } from './dev-mode.js';
 import { runTokenCommand } from './token.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -49,8 +49,8 @@ async function main(): Promise<number> {
   try {
     info = await server.listen();
   } catch (err) {
-    // --redis-url given and Redis not there (and no --redis-optional): refuse to start, saying why.
-    if (err instanceof RedisUnavailableError) {
+    // --redis-url given and Redis not there or not usable (and no --redis-optional): refuse to start, saying why.
+    if (err instanceof RedisUnavailableError || err instanceof RedisStartError) {
       process.stderr.write(`arqonbus: ${err.message}\n`);
       return 1;
     }

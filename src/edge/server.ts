@@ -113,6 +113,7 @@ export class ArqonServer {
       ...(options.casilDetectors ? { extraDetectors: options.casilDetectors } : {}),
       ...(options.casilClock ? { now: options.casilClock } : {}),
     });
+    spine?.bindCasil(casil); // a casil_reload on any node applies here too
     this.bus = {
       config, channels, clients, topic, semantic, store, casil, spine, metrics, telemetry, logger, authenticator, tenantLimits,
       clock: options.clock ?? Date.now, startedAt: new Date(), version: VERSION,

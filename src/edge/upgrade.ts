@@ -2,7 +2,7 @@
  * The HTTP upgrade, in a fixed order: shutting down? → path → server
  * connection limit → query parameters and subprotocol (400) → authentication (401/503) →
  * server connection limit again → telemetry role (403) and observer limit,
- * or tenant connection limit → accept.
+ * or tenant connection limit → CASIL on the profile fields (400/503) → accept.
  * Every refusal is an HTTP status with a JSON body; no socket object exists
  * for a refused client.
  */
@@ -87,9 +87,40 @@ export class UpgradeHandler {
       throw new HandshakeError(503, 'TENANT_CONNECTION_LIMIT', `tenant ${identity.tenant} is at its connection limit`);
     }
     // Claims are authoritative: client_type and (when present) screen_name come from the token.
-    const profile: ClientProfile = identity.anonymous
+    let profile: ClientProfile = identity.anonymous
       ? requested
       : { ...requested, clientType: identity.clientType, screenName: identity.screenName ?? requested.screenName };
+    // CASIL on what the URL gave and the profile keeps (synchronous: the limits above still hold).
+    if (this.bus.casil.active) profile = this.inspectProfile(identity, profile, requested);
     this.targets.bus.handleUpgrade(req, socket, head, (ws) => this.targets.onBus(ws, identity, profile));
+  }
+
+  /**
+   * Inspects the free-text profile fields the upgrade URL gave and the profile
+   * keeps (a token's `screen_name` is the issuer's, not inspected), like
+   * `set_metadata` parameters (docs/casil.md). Throws the refusal on a block;
+   * returns the profile with redacted values in their place.
+   */
+  private inspectProfile(identity: Identity, profile: ClientProfile, requested: ClientProfile): ClientProfile {
+    const fields: Record<string, string> = {};
+    // Under --auth none the anonymous identity's screen_name is the URL's own.
+    const nameFromUrl = identity.anonymous || identity.screenName === null;
+    if (nameFromUrl && requested.screenName !== null) fields['screen_name'] = requested.screenName;
+    if (profile.avatar !== null) fields['avatar'] = profile.avatar;
+    if (profile.personality !== null) fields['personality'] = profile.personality;
+    if (Object.keys(fields).length === 0) return profile;
+    const admission = this.bus.casil.admitProfile({ tenant: identity.tenant, clientId: identity.sub }, fields);
+    if (admission.blocked !== null) {
+      // A failed inspection (fail closed) is the server's, and retryable: 503; a secret is the client's: 400.
+      if (admission.blocked === 'CASIL_INTERNAL_ERROR') throw new HandshakeError(503, admission.blocked, 'CASIL could not inspect the profile query parameters (fail closed)');
+      throw new HandshakeError(400, admission.blocked, 'CASIL blocked the profile: a query parameter contains a probable secret');
+    }
+    const kept = admission.fields;
+    return {
+      ...profile,
+      screenName: kept['screen_name'] ?? profile.screenName,
+      avatar: kept['avatar'] ?? profile.avatar,
+      personality: kept['personality'] ?? profile.personality,
+    };
   }
 }

@@ -133,6 +133,18 @@ export function peekRequestId(raw: unknown): string | null {
   return typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH ? id : null;
 }
 
+/**
+ * Metadata keys only the server sets (docs/protocol.md, "Reserved metadata
+ * keys"): a client's value is dropped at the edge, whatever CASIL's mode or
+ * scope, so no delivered or stored message can carry a forged one. One
+ * `hasOwn` per key for frames with metadata; a copy only when one is present.
+ */
+function withoutServerKeys(metadata: JsonObject | undefined): JsonObject | undefined {
+  if (metadata === undefined || !(Object.hasOwn(metadata, 'casil') || Object.hasOwn(metadata, 'route'))) return metadata;
+  const { casil: _casil, route: _route, ...rest } = metadata;
+  return rest;
+}
+
 /** Deepest nesting accepted in payload/metadata: deeper JSON parses but cannot be re-encoded safely. */
 export const MAX_DEPTH = 64;
 
@@ -188,7 +200,7 @@ export function parseClientFrame(raw: unknown, now: () => Date = () => new Date(
   }
 
   const payload = optionalObject(raw, 'payload') ?? {};
-  const metadata = optionalObject(raw, 'metadata');
+  const metadata = withoutServerKeys(optionalObject(raw, 'metadata'));
   const frameId = typeof id === 'string' ? id : newMessageId();
   // Kept as sent when already UTC (`…Z`); other zones are converted to UTC.
   const timestamp =

@@ -7,6 +7,8 @@ import type { Connection, Membership } from '../edge/connection.js';
 export class Channel implements Membership {
   readonly key: string;
   readonly members = new Set<Connection>();
+  /** Set by delete_channel (on this node or another): an event whose append was in flight is not delivered. */
+  deleted = false;
 
   constructor(
     readonly tenant: string,

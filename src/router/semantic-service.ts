@@ -1,6 +1,8 @@
 /**
  * The server's semantic routing state: the embedding model, loaded lazily on
- * first use (a server that never routes by meaning never loads one), the
+ * first use (a lone node that never routes by meaning never loads one; with
+ * the Redis spine, an agent declaring capabilities on any node makes every
+ * node load it, to embed that agent's texts for its own router), the
  * `SemanticRouter` (keyed by tenant inside), and the agents — one per
  * connection, keyed by connection id, so two connections of one `sub` are two
  * agents and a match is delivered to the connection that declared it.

@@ -41,6 +41,16 @@ export class TopicRouter implements Router, SpineSink {
     this.clock = deps.clock ?? Date.now;
   }
 
+  /**
+   * The spine while it is active. An inactive one (--redis-optional after
+   * Redis was unreachable at start) counts as none: the node then behaves
+   * exactly as without --redis-url.
+   */
+  private get spine(): RedisSpine | undefined {
+    const spine = this.deps.spine;
+    return spine?.active === true ? spine : undefined;
+  }
+
   accepts(frame: EventFrame): boolean {
     return frame.room !== null && frame.channel !== null;
   }
@@ -74,7 +84,8 @@ export class TopicRouter implements Router, SpineSink {
       metadata: clientMetadata,
     };
     // With the spine, the store publishes the event as it appends it (one order on every node).
-    const broadcast = this.deps.spine?.eventBroadcast(channel, JSON.stringify(withPosition(envelope, 0, '')), echo === true ? null : sender);
+    const spine = this.spine;
+    const broadcast = spine?.eventBroadcast(channel, JSON.stringify(withPosition(envelope, 0, '')), echo === true ? null : sender);
     let position: AppendResult;
     try {
       position = await this.deps.store.append(streamKey(channel), envelope, this.clock(), broadcast ?? undefined);
@@ -88,14 +99,17 @@ export class TopicRouter implements Router, SpineSink {
     // a published one reaches the members (here too) through the channel's subscription.
     if (position.duplicate || position.published === true) return { router: this.name, delivered: 0 };
     // Deleted while the append was in flight: nothing is delivered (the stream is being dropped).
-    if (this.deps.channels.get(channel.tenant, channel.room, channel.name) !== channel) {
+    if (channel.deleted) {
       throw new ArqonError('CHANNEL_NOT_FOUND', `channel ${channel.room}:${channel.name} was deleted`, { room: channel.room, channel: channel.name });
     }
+    // Stored, so delivered: with the spine this node drops a channel when its last local member leaves
+    // (the sender, say, while the append ran); its members now (if any) and the other nodes still get it.
+    const current = this.deps.channels.get(channel.tenant, channel.room, channel.name) ?? channel;
     const bytes = encodeEnvelope(withPosition(envelope, position.offset, position.epoch));
-    const delivered = fanout(bytes, channel.members, echo === true ? null : sender);
+    const delivered = fanout(bytes, current.members, echo === true ? null : sender);
     this.deps.metrics.messagesOut('event', delivered, bytes.length);
-    this.deps.spine?.deliveredLocally(channel, position.offset);
-    this.deps.spine?.publish(channel, bytes);
+    spine?.deliveredLocally(current, position.offset);
+    spine?.publish(current, bytes);
     return { router: this.name, delivered };
   }
 
@@ -109,7 +123,8 @@ export class TopicRouter implements Router, SpineSink {
       else recipients.push(...conns);
     }
     // With the spine a target may be connected to another node: only Redis can say it is nowhere.
-    if (recipients.length === 0 && this.deps.spine === undefined) {
+    const spine = this.spine;
+    if (recipients.length === 0 && spine === undefined) {
       throw new ArqonError('UNKNOWN_TARGET', 'no target of this private message is connected', { unknown_targets: unknown });
     }
     const bytes = encodeEnvelope({
@@ -125,8 +140,8 @@ export class TopicRouter implements Router, SpineSink {
     });
     const delivered = fanout(bytes, recipients);
     this.deps.metrics.messagesOut('private', delivered, bytes.length);
-    if (this.deps.spine !== undefined) {
-      this.sendRemotePrivate(this.deps.spine, sender, frame, bytes, unknown, delivered);
+    if (spine !== undefined) {
+      this.sendRemotePrivate(spine, sender, frame, bytes, unknown, delivered);
       return { delivered, unknown: [] };
     }
     return { delivered, unknown };
@@ -169,6 +184,7 @@ export class TopicRouter implements Router, SpineSink {
     this.deps.onSpineDelivered?.(delivered);
     if (!deleted) return;
     // Deleted on another node (which dropped the shared history and presence): forget it here too.
+    channel.deleted = true;
     for (const m of channel.members) m.memberships.delete(channel);
     channel.members.clear();
     this.deps.channels.delete(channel);
@@ -197,7 +213,7 @@ export class TopicRouter implements Router, SpineSink {
     }
     const result = channels.ensure(conn.tenant, room, name, conn.clientId);
     this.deps.metrics.channels.set(channels.size);
-    if (result.created) this.deps.spine?.channelCreated(result.channel);
+    if (result.created) this.spine?.channelCreated(result.channel);
     return result;
   }
 
@@ -208,7 +224,7 @@ export class TopicRouter implements Router, SpineSink {
    * channel about to be created.
    */
   async adopt(conn: Connection, room: string, name: string): Promise<void> {
-    const spine = this.deps.spine;
+    const spine = this.spine;
     if (spine === undefined || this.deps.channels.get(conn.tenant, room, name) !== undefined) return;
     const found = await spine.findChannel(conn.tenant, room, name);
     if (found !== null) {
@@ -232,8 +248,9 @@ export class TopicRouter implements Router, SpineSink {
    */
   async find(conn: Connection, room: string, name: string): Promise<Channel> {
     const local = this.deps.channels.get(conn.tenant, room, name);
-    if (local !== undefined || this.deps.spine === undefined) return local ?? this.channelOf(conn, room, name);
-    const found = await this.deps.spine.findChannel(conn.tenant, room, name);
+    const spine = this.spine;
+    if (local !== undefined || spine === undefined) return local ?? this.channelOf(conn, room, name);
+    const found = await spine.findChannel(conn.tenant, room, name);
     if (found === null) return this.channelOf(conn, room, name);
     return new Channel(conn.tenant, room, name, found.createdBy, found.createdAt);
   }
@@ -245,7 +262,7 @@ export class TopicRouter implements Router, SpineSink {
     this.presence(channel, 'member_joined', conn);
     channel.members.add(conn);
     conn.memberships.add(channel);
-    this.deps.spine?.memberJoined(channel, conn);
+    this.spine?.memberJoined(channel, conn);
     return { channel, joined: true, created };
   }
 
@@ -253,11 +270,11 @@ export class TopicRouter implements Router, SpineSink {
     if (!channel.members.delete(conn)) return false;
     conn.memberships.delete(channel);
     this.presence(channel, 'member_left', conn);
-    const spine = this.deps.spine;
+    const spine = this.spine;
     if (spine !== undefined) {
       spine.memberLeft(channel, conn);
       // The channel directory in Redis keeps it; this node holds only channels with local members.
-      if (channel.members.size === 0 && spine.active) {
+      if (channel.members.size === 0) {
         this.deps.channels.delete(channel);
         this.deps.metrics.channels.set(this.deps.channels.size);
       }
@@ -285,7 +302,8 @@ export class TopicRouter implements Router, SpineSink {
       }),
     );
     const told = fanout(bytes, members);
-    this.deps.spine?.channelDeleted(channel, bytes);
+    channel.deleted = true;
+    this.spine?.channelDeleted(channel, bytes);
     this.deps.metrics.messagesOut('system', told, bytes.length);
     for (const m of members) m.memberships.delete(channel);
     channel.members.clear();
@@ -297,7 +315,7 @@ export class TopicRouter implements Router, SpineSink {
 
   /** Tells a channel's other members that `conn` joined, left or changed its profile. */
   presence(channel: Channel, event: 'member_joined' | 'member_left' | 'member_updated', conn: Connection): void {
-    const spine = this.deps.spine;
+    const spine = this.spine;
     if (event === 'member_updated') spine?.memberUpdated(channel, conn);
     if (channel.members.size === 0 && spine === undefined) return;
     const bytes = encodeEnvelope(

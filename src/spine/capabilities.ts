@@ -27,6 +27,8 @@ export interface AgentSink {
   remoteAgentChanged(record: AgentRecord): void;
   /** Delivers an intent another node routed to a local agent; false when the agent is gone. */
   deliverToAgent(agentId: string, bytes: Buffer): boolean;
+  /** An intent routed to a local agent of `tenant` could not be delivered: tell its sender (it was acknowledged elsewhere). */
+  agentUnavailable(tenant: string, agentId: string, bytes: Buffer): void;
 }
 
 export class CapabilityShare {
@@ -57,7 +59,13 @@ export class CapabilityShare {
       if (message === null) return;
       const eol = message.bytes.indexOf(0x0a);
       if (eol < 1) return;
-      this.sink.deliverToAgent(message.bytes.toString('utf8', 0, eol), message.bytes.subarray(eol + 1));
+      // The header line: the agent id, a space, the URI-encoded tenant.
+      const [agentId = '', tenant = ''] = message.bytes.toString('utf8', 0, eol).split(' ');
+      const bytes = message.bytes.subarray(eol + 1);
+      if (this.sink.deliverToAgent(agentId, bytes)) return;
+      this.sink.agentUnavailable(decodeURIComponent(tenant), agentId, bytes);
+      // Gone from here yet routable elsewhere (a stale record): withdraw it on every node.
+      if (!this.local.has(agentId)) this.write({ agent: agentId, node: this.nodeId, tenant: decodeURIComponent(tenant), client_id: '', capabilities: [] });
     });
     await Promise.all([this.sub.ready(this.keys.capabilityChanges()), this.sub.ready(this.keys.nodeAgents(this.nodeId))]);
     await this.reload();
@@ -115,11 +123,16 @@ export class CapabilityShare {
     return ids;
   }
 
-  /** Forwards an intent's bytes to the node of a remote agent; false when the agent is not known. */
+  /**
+   * Forwards an intent's bytes to the node of a remote agent; false when the
+   * agent is not known. When that node cannot deliver it, it tells the sender
+   * (ROUTE_NO_MATCH, see AgentSink.agentUnavailable) and withdraws the agent.
+   */
   forward(agentId: string, bytes: Buffer): boolean {
     const record = this.remote.get(agentId);
     if (record === undefined) return false;
-    const message = encodeSpineMessage('E', this.nodeId, Buffer.concat([Buffer.from(`${agentId}\n`), bytes]));
+    const header = `${agentId} ${encodeURIComponent(record.tenant)}\n`;
+    const message = encodeSpineMessage('E', this.nodeId, Buffer.concat([Buffer.from(header), bytes]));
     this.pub.publish(this.keys.nodeAgents(record.node), message).catch(this.onError);
     return true;
   }

@@ -38,6 +38,10 @@ interface ChannelState {
   readonly delivered: Set<number>;
   /** Stored events received while catching up, released afterwards. */
   held: SpineMessage[] | null;
+  /** Counts the outages that began: a catch-up that sees it change under it has a new gap to fill before releasing. */
+  outages: number;
+  /** The catch-up running now, if any: one at a time per channel. */
+  filling: Promise<void> | null;
 }
 
 /** `"offset":N,"epoch":"E"}}` ends every stored event's bytes (see positionTemplate). */
@@ -60,7 +64,7 @@ export class ChannelCatchUp {
 
   /** The node has local members in the channel (called with its pub/sub topic as key). */
   watch(topic: string, address: ChannelAddress): void {
-    if (!this.channels.has(topic)) this.channels.set(topic, { address, last: null, delivered: new Set(), held: null });
+    if (!this.channels.has(topic)) this.channels.set(topic, { address, last: null, delivered: new Set(), held: null, outages: 0, filling: null });
   }
 
   forget(topic: string): void {
@@ -98,19 +102,35 @@ export class ChannelCatchUp {
 
   /** The subscriber connection dropped: hold what arrives until the gap is filled. */
   suspend(): void {
-    for (const state of this.channels.values()) state.held ??= [];
+    for (const state of this.channels.values()) {
+      state.held ??= [];
+      state.outages++;
+    }
   }
 
-  /** The subscription to `topic` is live again: fill the gap, then release what was held. */
+  /**
+   * The subscription to `topic` is live again: fill the gap, then release
+   * what was held. When another outage began during the fill (its events were
+   * missed too), the channel stays held: the resume after that outage fills
+   * on from where this one stopped, then releases.
+   */
   async resume(topic: string): Promise<void> {
     const state = this.channels.get(topic);
-    if (state === undefined || state.held === null) return;
+    if (state === undefined) return;
+    while (state.filling !== null) await state.filling;
+    if (state.held === null || this.channels.get(topic) !== state) return;
+    const outages = state.outages;
+    state.filling = this.fillGap(state);
+    await state.filling;
+    state.filling = null;
+    if (state.outages === outages) this.release(state);
+  }
+
+  private async fillGap(state: ChannelState): Promise<void> {
     try {
       if (state.last !== null) await this.fill(state, state.last);
     } catch (err) {
       this.onError(err); // the gap stays; clients see it in the offsets
-    } finally {
-      this.release(state);
     }
   }
 

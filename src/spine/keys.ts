@@ -59,6 +59,16 @@ export class SpineKeys {
     return `${this.prefix}:caps:changes`;
   }
 
+  /** STRING, JSON {policy, node, at}: the CASIL policy the last `casil_reload` set for every node (none: each node's configured one). */
+  casilPolicy(): string {
+    return `${this.prefix}:casil:policy`;
+  }
+
+  /** Pub/sub channel every node subscribes to: the shared CASIL policy changed (rare: admin reloads). */
+  casilChanges(): string {
+    return `${this.prefix}:casil:changes`;
+  }
+
   /** Pub/sub channel of one node: intents routed elsewhere to one of its agents. */
   nodeAgents(node: string): string {
     return `${this.prefix}:node:${node}:agents`;

@@ -20,6 +20,8 @@ export interface NodeRegistryHooks {
 export class NodeRegistry {
   private timer: NodeJS.Timeout | undefined;
   private beating = false;
+  /** Why the last heartbeat or sweep failed (timed out, say), until one succeeds: a stalled Redis. */
+  private failure: string | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -34,6 +36,11 @@ export class NodeRegistry {
     await this.beat();
     this.timer = setInterval(() => void this.tick(), Math.max(100, Math.floor(this.ttlMs / 3)));
     this.timer.unref();
+  }
+
+  /** Why Redis did not answer the last heartbeat (e.g. `Command timed out`), or null while it does. */
+  get stalled(): string | null {
+    return this.failure;
   }
 
   /** Graceful stop: the node leaves the set at once instead of waiting for its TTL. */
@@ -64,7 +71,9 @@ export class NodeRegistry {
     try {
       if (await this.beat()) this.hooks.resurrected();
       await this.sweep();
+      this.failure = null;
     } catch (err) {
+      this.failure = err instanceof Error ? err.message : String(err);
       this.hooks.onError(err);
     } finally {
       this.beating = false;

@@ -3,6 +3,9 @@
  * agents' capability changes go out to the other nodes, other nodes' agents
  * are registered in this node's router, and matches on them are forwarded.
  */
+import { encodeEnvelope } from '../edge/codec-json.js';
+import { ArqonError } from '../protocol/errors.js';
+import { errorEnvelope } from '../protocol/outbound.js';
 import type { SemanticService } from '../router/semantic-service.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { RedisSpine } from './spine.js';
@@ -31,5 +34,35 @@ export function linkSemantic(spine: RedisSpine, semantic: SemanticService, logge
       );
     },
     deliverToAgent: (agentId, bytes) => semantic.agent(agentId)?.send(bytes) ?? false,
+    agentUnavailable: (tenant, agentId, bytes) => {
+      const error = unavailableError(bytes);
+      if (error === null) return;
+      spine.sendPrivate(tenant, [error.to], error.bytes).catch((err: unknown) => {
+        logger.debug('intent not delivered; its sender could not be told', { agent: agentId, error: String(err) });
+      });
+    },
   });
+}
+
+/**
+ * The error the sender of an intent forwarded here gets when the agent is
+ * gone: the ROUTE_NO_MATCH a single node answers when its matched agents went
+ * away, for the intent's id, sent over the sender's client channel. Null when
+ * the bytes are not an intent envelope.
+ */
+function unavailableError(bytes: Buffer): { to: string; bytes: Buffer } | null {
+  let intent: { id?: unknown; from?: unknown; room?: unknown; channel?: unknown; metadata?: { route?: unknown } };
+  try {
+    intent = JSON.parse(bytes.toString()) as typeof intent;
+  } catch {
+    return null;
+  }
+  if (typeof intent.id !== 'string' || typeof intent.from !== 'string') return null;
+  const route = intent.metadata?.route;
+  const err = new ArqonError('ROUTE_NO_MATCH', 'the matched agent disconnected before the intent could be delivered', {
+    no_match_reason: 'agents_unavailable',
+    candidates: typeof route === 'object' && route !== null ? [route] : [],
+  });
+  const address = { room: typeof intent.room === 'string' ? intent.room : null, channel: typeof intent.channel === 'string' ? intent.channel : null };
+  return { to: intent.from, bytes: encodeEnvelope(errorEnvelope(err, intent.id, address)) };
 }

@@ -12,20 +12,17 @@ import type { Connection } from '../edge/connection.js';
 import type { JsonObject } from '../protocol/envelope.js';
 import type { Channel } from '../router/channels.js';
 import type { ClientRegistry } from '../router/clients.js';
-import { connectRedis } from '../storage/redis-connection.js';
+import { connectRedis, redactRedisUrl, RedisStartError } from '../storage/redis-connection.js';
 import type { AppendBroadcast, StreamPosition, StreamStore } from '../storage/stream-store.js';
 import type { Logger } from '../telemetry/logger.js';
-import { CapabilityShare, type AgentSink } from './capabilities.js';
-import { ChannelCatchUp } from './catch-up.js';
-import { ChannelBus, type ChannelAddress } from './channel-bus.js';
-import { ChannelDirectory, type ChannelRecord } from './channel-directory.js';
+import { within } from './bounded.js';
+import type { AgentSink } from './capabilities.js';
+import type { CasilPolicySink } from './casil-policy.js';
+import type { ChannelAddress } from './channel-bus.js';
+import type { ChannelRecord } from './channel-directory.js';
 import { SpineKeys } from './keys.js';
-import { NodeRegistry } from './node-registry.js';
-import { Presence } from './presence.js';
-import { PrivateBus } from './private.js';
+import { buildParts, type Parts } from './parts.js';
 import { memberRef, reapNode, restateNode } from './restate.js';
-import { Subscriber } from './subscriber.js';
-import { TenantCounts } from './tenant-counts.js';
 import type { SpineMessage } from './wire.js';
 
 /** What the spine hands to the local router: bytes other nodes published. */
@@ -48,21 +45,15 @@ export interface SpineOptions {
   readonly logger: Logger;
   /** The shared history, read to catch members up after a subscriber outage. */
   readonly store?: StreamStore | undefined;
+  /** How long a spine command (or a wait on a SUBSCRIBE) may take before it fails; default SPINE_COMMAND_TIMEOUT_MS. */
+  readonly commandTimeoutMs?: number;
 }
 
 export const SPINE_DISCONNECTED = 'redis spine disconnected';
-
-interface Parts {
-  readonly pub: Redis;
-  readonly sub: Redis;
-  readonly channels: ChannelBus;
-  readonly privates: PrivateBus;
-  readonly presence: Presence;
-  readonly directory: ChannelDirectory;
-  readonly counts: TenantCounts;
-  readonly registry: NodeRegistry;
-  readonly agents: CapabilityShare | undefined;
-}
+/** The health reason's start while Redis is connected but does not answer (e.g. stopped with SIGSTOP). */
+export const SPINE_STALLED = 'redis spine not answering';
+/** As the history store's: a hung Redis fails a command after this long instead of never. */
+export const SPINE_COMMAND_TIMEOUT_MS = 5_000;
 
 export class RedisSpine {
   readonly nodeId: string;
@@ -70,6 +61,7 @@ export class RedisSpine {
   private parts: Parts | undefined;
   private sink: SpineSink | undefined;
   private agentSink: AgentSink | undefined;
+  private casilSink: CasilPolicySink | undefined;
   private reasserting: Promise<void> | undefined;
   /** This node's open connections by id: a stored event names the one to skip (its sender) by id. */
   private readonly connections = new Map<string, Connection>();
@@ -90,16 +82,26 @@ export class RedisSpine {
     this.agentSink = sink;
   }
 
+  /** The node's CASIL, which applies the policy other nodes reload; set before start(). */
+  bindCasil(sink: CasilPolicySink): void {
+    this.casilSink = sink;
+  }
+
   /** True once connected; until then (or with --redis-optional after a failed start) every hook is a no-op. */
   get active(): boolean {
     return this.parts !== undefined;
   }
 
-  /** Connects (rejects with RedisUnavailableError when Redis is not there) and registers the node. */
+  /**
+   * Connects and registers the node. Rejects with RedisUnavailableError when
+   * Redis is not there, RedisStartError when a start-up step fails; either way
+   * the spine stays inactive with no connection left open.
+   */
   async start(): Promise<void> {
     const name = `${this.options.prefix}:spine:${this.nodeId}`;
     const onError = (err: unknown): void => this.options.logger.debug('spine redis command failed', { error: String(err) });
-    const pub = await connectRedis(this.options.url, `${name}:pub`);
+    // Bounds a hung Redis like the history store's: every caller falls back on the rejection.
+    const pub = await connectRedis(this.options.url, `${name}:pub`, { commandTimeout: this.timeoutMs });
     let sub: Redis;
     try {
       sub = await connectRedis(this.options.url, `${name}:sub`);
@@ -107,40 +109,53 @@ export class RedisSpine {
       pub.disconnect();
       throw err;
     }
-    const subscriber = new Subscriber(sub, onError);
-    const catchUp = this.options.store && new ChannelCatchUp(this.options.store, (a, m) => this.onChannelMessage(a, m), onError);
-    const channels = new ChannelBus(pub, subscriber, this.keys, this.nodeId, (a, m) => this.onChannelMessage(a, m), onError, catchUp);
-    const privates = new PrivateBus(pub, subscriber, this.keys, this.nodeId, (t, c, b) => {
-      this.sink?.deliverPrivate(t, c, b);
-      this.onRemotePrivate?.(t, c, b);
-    });
-    const presence = new Presence(pub, this.keys, this.nodeId);
-    const counts = new TenantCounts(pub, this.keys, this.nodeId);
-    const directory = new ChannelDirectory(pub, this.keys);
-    const registry = new NodeRegistry(pub, this.keys, this.nodeId, this.options.nodeTtlMs, {
-      reap: (dead) => this.reap(dead),
+    const parts = buildParts(pub, sub, {
+      keys: this.keys, nodeId: this.nodeId, nodeTtlMs: this.options.nodeTtlMs, store: this.options.store, logger: this.options.logger, onError,
+      deliverChannel: (a, m) => this.onChannelMessage(a, m),
+      deliverPrivate: (t, c, b) => {
+        this.sink?.deliverPrivate(t, c, b);
+        this.onRemotePrivate?.(t, c, b);
+      },
+      reap: (dead, p) => this.reap(dead, 'dead node', p),
       resurrected: () => this.reassert(),
-      onError,
+      agentSink: this.agentSink, casilSink: this.casilSink,
     });
-    const agents = this.agentSink && new CapabilityShare(pub, subscriber, this.keys, this.nodeId, this.agentSink, onError);
-    this.parts = { pub, sub, channels, privates, presence, directory, counts, registry, agents };
-    // A previous run with this node id that died before being reaped (a restart within the TTL,
-    // or a fixed --node-id) left members, counts and agents no one else will ever reap.
-    await this.reap(this.nodeId, 'previous run of this node');
-    await registry.start();
-    await agents?.start();
+    const { registry, agents, casil } = parts;
+    let registered = false;
+    try {
+      // A previous run with this node id that died before being reaped (a restart within the TTL,
+      // or a fixed --node-id) left members, counts and agents no one else will ever reap.
+      await this.reap(this.nodeId, 'previous run of this node', parts);
+      registered = true;
+      await registry.start();
+      await agents?.start();
+      await casil?.start(); // before the port opens: a runtime policy another node reloaded wins over the config file's
+    } catch (err) {
+      // Active only once every step succeeded: a half-started spine would look connected.
+      if (registered) await registry.stop().catch(onError);
+      pub.disconnect();
+      sub.disconnect();
+      throw new RedisStartError(redactRedisUrl(this.options.url), 'the spine could not start', err);
+    }
+    this.parts = parts;
     // After a reconnect the commands issued while Redis was away are lost: restate this node's state.
     pub.on('ready', () => this.reassert());
     // And what other nodes announced while the subscriber was away was missed: read it again.
-    sub.on('ready', () => void agents?.reload().catch(onError));
+    sub.on('ready', () => void Promise.all([agents?.reload().catch(onError), casil?.reload()]));
     this.options.logger.info('redis spine connected', { node_id: this.nodeId, prefix: this.options.prefix });
   }
 
-  /** The health reason while either Redis connection is down, else null. */
+  /** The health reason while either Redis connection is down or Redis failed the last heartbeat (a stall), else null. */
   healthReason(): string | null {
     const p = this.parts;
     if (p === undefined) return null;
-    return p.pub.status === 'ready' && p.sub.status === 'ready' ? null : SPINE_DISCONNECTED;
+    if (p.pub.status !== 'ready' || p.sub.status !== 'ready') return SPINE_DISCONNECTED;
+    const stalled = p.registry.stalled;
+    return stalled === null ? null : `${SPINE_STALLED} (${stalled})`;
+  }
+
+  private get timeoutMs(): number {
+    return this.options.commandTimeoutMs ?? SPINE_COMMAND_TIMEOUT_MS;
   }
 
   // ---- channel membership and traffic (called by the TopicRouter) ----
@@ -201,40 +216,24 @@ export class RedisSpine {
   }
 
   /** The channel as another node created it; null when unknown (or Redis cannot answer: the node acts alone). */
-  async findChannel(tenant: string, room: string, name: string): Promise<ChannelRecord | null> {
-    const p = this.parts;
-    if (p === undefined) return null;
-    try {
-      return await p.directory.find(tenant, room, name);
-    } catch (err) {
-      this.logError(err);
-      return null;
-    }
+  findChannel(tenant: string, room: string, name: string): Promise<ChannelRecord | null> {
+    return this.orElse((p) => p.directory.find(tenant, room, name), null);
   }
 
   /** Channels of the tenant on all nodes; null when Redis cannot answer. */
-  async channelCount(tenant: string): Promise<number | null> {
-    try {
-      return (await this.parts?.directory.count(tenant)) ?? null;
-    } catch (err) {
-      this.logError(err);
-      return null;
-    }
+  channelCount(tenant: string): Promise<number | null> {
+    return this.orElse((p) => p.directory.count(tenant), null);
   }
 
   /** The tenant's channels on all nodes with member counts; null when Redis cannot answer. */
-  async listChannels(tenant: string): Promise<ChannelRecord[] | null> {
-    try {
-      return (await this.parts?.directory.list(tenant)) ?? null;
-    } catch (err) {
-      this.logError(err);
-      return null;
-    }
+  listChannels(tenant: string): Promise<ChannelRecord[] | null> {
+    return this.orElse((p) => p.directory.list(tenant), null);
   }
 
-  /** Resolves once this node receives the channel's remote traffic (join answers wait for it). */
+  /** Resolves once this node receives the channel's remote traffic (join answers wait for it), or after the command timeout. */
   whenReceiving(channel: Channel): Promise<void> {
-    return this.parts?.channels.ready(channel) ?? Promise.resolve();
+    const p = this.parts;
+    return p === undefined ? Promise.resolve() : within(p.channels.ready(channel), this.timeoutMs);
   }
 
   /** The position `join_channel` read after whenReceiving: what this node has delivered up to, for a catch-up. */
@@ -243,15 +242,8 @@ export class RedisSpine {
   }
 
   /** Members of the channel on other nodes (empty when Redis cannot answer: local members still show). */
-  async remoteMembers(channel: Channel): Promise<JsonObject[]> {
-    const p = this.parts;
-    if (p === undefined) return [];
-    try {
-      return await p.presence.remoteMembers(channel.tenant, channel.room, channel.name);
-    } catch (err) {
-      this.logError(err);
-      return [];
-    }
+  remoteMembers(channel: Channel): Promise<JsonObject[]> {
+    return this.orElse((p) => p.presence.remoteMembers(channel.tenant, channel.room, channel.name), []);
   }
 
   // ---- connections (called by the server) ----
@@ -274,21 +266,15 @@ export class RedisSpine {
     if (clients.connectionsOf(conn.tenant, conn.clientId) === undefined) p.privates.offline(conn.tenant, conn.clientId);
   }
 
-  /** Resolves once private messages to this client reach this node. */
+  /** Resolves once private messages to this client reach this node, or after the command timeout. */
   whenAddressable(conn: Connection): Promise<void> {
-    return this.parts?.privates.ready(conn.tenant, conn.clientId) ?? Promise.resolve();
+    const p = this.parts;
+    return p === undefined ? Promise.resolve() : within(p.privates.ready(conn.tenant, conn.clientId), this.timeoutMs);
   }
 
   /** Connections of the tenant on the other nodes; 0 when Redis cannot answer (the local limit still holds). */
-  async remoteTenantConnections(tenant: string): Promise<number> {
-    const p = this.parts;
-    if (p === undefined) return 0;
-    try {
-      return await p.counts.remote(tenant);
-    } catch (err) {
-      this.logError(err);
-      return 0;
-    }
+  remoteTenantConnections(tenant: string): Promise<number> {
+    return this.orElse((p) => p.counts.remote(tenant), 0);
   }
 
   /**
@@ -317,6 +303,12 @@ export class RedisSpine {
     await Promise.allSettled([p.pub.quit(), p.sub.quit()]);
     p.pub.disconnect();
     p.sub.disconnect();
+  }
+
+  /** Shares a policy `casil_reload` applied here with every node (null: reset all to their configured one); false when the spine is off. */
+  casilPolicyChanged(policy: unknown): Promise<boolean> {
+    const share = this.parts?.casil;
+    return share === undefined ? Promise.resolve(false) : share.publish(policy).then(() => true);
   }
 
   // ---- agents' capabilities (called by the semantic service) ----
@@ -350,6 +342,18 @@ export class RedisSpine {
     this.options.logger.debug('spine redis command failed', { error: String(err) });
   };
 
+  /** What Redis answers, or `fallback` when the spine is off or Redis cannot answer (in time): the node then acts on local state. */
+  private async orElse<T>(ask: (p: Parts) => Promise<T>, fallback: T): Promise<T> {
+    const p = this.parts;
+    if (p === undefined) return fallback;
+    try {
+      return await ask(p);
+    } catch (err) {
+      this.logError(err);
+      return fallback;
+    }
+  }
+
   private onChannelMessage(address: ChannelAddress, message: SpineMessage): void {
     if (message.kind === 'P') return;
     // Only the origin knows the connection to skip (the sender, unless it asked for an echo).
@@ -363,9 +367,7 @@ export class RedisSpine {
   }
 
   /** Cleans up after a dead node (see restate.ts); `what` names it in the log. */
-  private async reap(dead: string, what = 'dead node'): Promise<void> {
-    const p = this.parts;
-    if (p === undefined) return;
+  private async reap(dead: string, what: string, p: Parts): Promise<void> {
     const { members, agents } = await reapNode(p, dead);
     if (what === 'dead node' || members + agents > 0) this.options.logger.warn(`reaped ${what}`, { node_id: dead, members, agents });
   }

@@ -17,6 +17,13 @@ export class Subscriber {
   private readonly pending = new Map<string, Promise<void>>();
   /** Channels whose SUBSCRIBE Redis answered on the current connection. */
   private readonly confirmed = new Set<string>();
+  /**
+   * Bumped by every add of a channel: a SUBSCRIBE's answer confirms only the
+   * interest it was sent for. After add → remove → add, the first answer comes
+   * while the UNSUBSCRIBE is still in flight and must not mark the channel live.
+   */
+  private readonly generations = new Map<string, number>();
+  private nextGeneration = 0;
   private readonly resubscribed: Array<(channel: string) => void> = [];
 
   constructor(private readonly redis: Redis, private readonly onError: (err: unknown) => void) {
@@ -30,7 +37,7 @@ export class Subscriber {
     redis.on('ready', () => {
       if (this.handlers.size === 0) return;
       const channels = [...this.handlers.keys()];
-      const done = this.confirm(redis.subscribe(...channels), channels);
+      const done = this.confirm(redis.subscribe(...channels), this.current(channels));
       for (const c of channels) this.pending.set(c, done);
       void done.then(() => {
         for (const c of channels) if (this.confirmed.has(c)) for (const fn of this.resubscribed) fn(c);
@@ -46,11 +53,13 @@ export class Subscriber {
     const known = this.handlers.has(channel);
     this.handlers.set(channel, handler);
     if (known) return;
-    this.pending.set(channel, this.confirm(this.redis.subscribe(channel), [channel]));
+    this.generations.set(channel, ++this.nextGeneration);
+    this.pending.set(channel, this.confirm(this.redis.subscribe(channel), this.current([channel])));
   }
 
   remove(channel: string): void {
     if (!this.handlers.delete(channel)) return;
+    this.generations.delete(channel);
     this.pending.delete(channel);
     this.confirmed.delete(channel);
     this.redis.unsubscribe(channel).catch(this.onError);
@@ -76,10 +85,15 @@ export class Subscriber {
     return this.confirmed.has(channel) && this.redis.status === 'ready';
   }
 
-  private confirm(subscribed: Promise<unknown>, channels: readonly string[]): Promise<void> {
+  /** The channels with the generation of their interest now, for confirm(). */
+  private current(channels: readonly string[]): ReadonlyMap<string, number | undefined> {
+    return new Map(channels.map((c) => [c, this.generations.get(c)]));
+  }
+
+  private confirm(subscribed: Promise<unknown>, sent: ReadonlyMap<string, number | undefined>): Promise<void> {
     return subscribed.then(
       () => {
-        for (const c of channels) if (this.handlers.has(c)) this.confirmed.add(c);
+        for (const [c, generation] of sent) if (generation !== undefined && this.generations.get(c) === generation) this.confirmed.add(c);
       },
       (err: unknown) => this.onError(err),
     );

@@ -44,6 +44,22 @@ export class RedisUnavailableError extends Error {
   }
 }
 
+/**
+ * Redis answered at start-up but a component could not set itself up on it
+ * (a command failed or timed out). The message names Redis, for the operator.
+ */
+export class RedisStartError extends Error {
+  readonly code = 'REDIS_START_FAILED';
+  /** The URL with its password removed. */
+  readonly url: string;
+
+  constructor(url: string, what: string, cause: unknown) {
+    super(`Redis at ${url}: ${what} (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+    this.name = 'RedisStartError';
+    this.url = url;
+  }
+}
+
 /** Backoff for reconnects: grows with the attempt number, capped, never gives up (never returns null). */
 export function reconnectDelay(attempt: number): number {
   return Math.min(50 * 2 ** Math.min(attempt, 10), MAX_RECONNECT_DELAY_MS);

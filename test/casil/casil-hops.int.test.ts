@@ -32,7 +32,7 @@ function nowhere(secrets: readonly string[], ...seen: RawClient[]): void {
 }
 
 describe('monitor mode changes nothing', () => {
-  it('delivers payload and metadata exactly as sent, a client-supplied metadata.casil included', async () => {
+  it('delivers payload and metadata exactly as sent (but for the server-only metadata.casil, dropped in every mode)', async () => {
     await start({ casilMode: 'monitor', casil: { scopes: [{ include: ['*'], pii: true, secrets: 'redact', redact_keys: ['password'] }] } });
     const [a, b] = await pair();
     const payload = { text: `key ${AWS_KEY} mail jane@example.com`, password: 'hunter2', card: 4111111111111111, 'x@y.io': 1 };
@@ -40,7 +40,7 @@ describe('monitor mode changes nothing', () => {
     a.send({ type: 'event', id: 'm1', ...LOBBY, payload, metadata });
     const got = await b.next(eventId('m1'));
     expect(got.payload).toEqual(payload);
-    expect(got.metadata).toEqual({ ...metadata, offset: 1, epoch: expect.any(String) });
+    expect(got.metadata).toEqual({ trace: 't1', offset: 1, epoch: expect.any(String) });
   });
 });
 

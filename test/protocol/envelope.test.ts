@@ -276,3 +276,22 @@ describe('parseClientFrame', () => {
     });
   });
 });
+
+describe('server-only metadata keys', () => {
+  it('drops a client-supplied casil or route from every frame type, keeping the other keys', () => {
+    const metadata = { casil: { decision: 'ALLOW' }, route: { agent: 'x', score: 1 }, trace: 't1' };
+    for (const frame of [
+      { type: 'event', room: 'a', channel: 'b', metadata },
+      { type: 'event', payload: { intent: { text: 'hi' } }, metadata },
+      { type: 'private', payload: { target: 'bob' }, metadata },
+      { type: 'command', payload: { command: 'ping' }, metadata },
+    ]) {
+      expect(parseClientFrame(frame).metadata, frame.type).toEqual({ trace: 't1' });
+    }
+  });
+
+  it('leaves metadata without them as the same object (no copy)', () => {
+    const metadata = { in_reply_to: 'm1' };
+    expect(parseClientFrame({ type: 'private', payload: { target: 'bob' }, metadata }).metadata).toBe(metadata);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/protocol/envelope.js';
+import { encodeSpineMessage } from '../../src/spine/wire.js';
 import type { RawClient } from '../helpers/raw-client.js';
 import { BILLING, routed, WEATHER } from '../router/semantic-fixtures.js';
 import { barrier, Cluster, until } from './cluster.js';
@@ -62,6 +63,24 @@ describe('capabilities across nodes', () => {
     await until(async () => (await found(user, 'card payment declined')).length === 0, 10_000, 'billing to vanish');
     user.send({ type: 'event', id: 'gone', payload: { intent: { text: 'my card payment was declined' } } });
     expect((await user.next((e) => e.type === 'error' && e.request_id === 'gone')).error_code).toBe('ROUTE_NO_MATCH');
+  });
+
+  it('an intent forwarded to a node that cannot deliver it: the sender gets ROUTE_NO_MATCH (agents_unavailable), the stale agent is withdrawn', async () => {
+    const spine1 = cluster.nodes[1]!.server.bus.spine!;
+    const keys = spine1.keys;
+    // A record node 1 left behind for an agent it no longer has (what a lost withdrawal leaves).
+    const record = { agent: 'cx_ghost', node: spine1.nodeId, tenant: 'acme', client_id: 'ghost-bot', capabilities: [BILLING] };
+    await cluster.admin.hset(keys.capabilities(), record.agent, JSON.stringify(record));
+    await cluster.admin.publish(keys.capabilityChanges(), encodeSpineMessage('E', spine1.nodeId, Buffer.from(JSON.stringify(record))));
+    const user = await cluster.connect(0, 'user');
+    await until(async () => (await found(user, 'card payment declined')).some((a) => a.client_id === 'ghost-bot'), 10_000, 'node 0 to know ghost-bot');
+
+    user.send({ type: 'event', id: 'ghost-1', payload: { intent: { text: 'my card payment was declined' } } });
+    await user.next(routed('ghost-1')); // node 0 forwarded it: it cannot know yet
+    const err = await user.next((e) => e.type === 'error' && e.request_id === 'ghost-1');
+    expect(err).toMatchObject({ error_code: 'ROUTE_NO_MATCH', payload: { no_match_reason: 'agents_unavailable' } });
+    await until(async () => (await cluster.admin.hexists(keys.capabilities(), 'cx_ghost')) === 0, 5000, 'the record to be withdrawn');
+    await until(async () => (await found(user, 'card payment declined')).length === 0, 5000, 'node 0 to forget ghost-bot');
   });
 
   it('keeps tenants apart: another tenant\'s agent on another node is never found nor routed to', async () => {

@@ -53,6 +53,7 @@ describe('spine keys', () => {
     const names = [
       k.nodes(), k.alive('n'), k.nodePresence('n'), k.nodeTenants('n'), k.reapLock('n'), k.channels('t'), k.presence('t', 'r', 'c'),
       k.tenantConnections('t'), k.capabilities(), k.capabilityChanges(), k.nodeAgents('n'), k.channelTopic('t', 'r', 'c'), k.clientTopic('t', 'u'),
+      k.casilPolicy(), k.casilChanges(),
     ];
     for (const n of names) expect(n.startsWith('pre:')).toBe(true);
     expect(new Set(names).size).toBe(names.length);
@@ -66,6 +67,7 @@ describe('docs/operations.md, "Redis spine"', () => {
     const templates = [
       k.nodes(), k.alive('N'), k.nodePresence('N'), k.nodeTenants('N'), k.reapLock('N'), k.channels('T'), k.presence('T', 'R', 'C'),
       k.tenantConnections('T'), k.capabilities(), k.capabilityChanges(), k.nodeAgents('N'), k.channelTopic('T', 'R', 'C'), k.clientTopic('T', 'U'),
+      k.casilPolicy(), k.casilChanges(),
     ];
     for (const t of templates) expect(doc, t).toContain(`| \`${t}\` |`);
   });

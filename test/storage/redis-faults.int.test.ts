@@ -99,6 +99,23 @@ describe('Redis unreachable at start', () => {
   });
 });
 
+describe('Redis unreachable at start, --redis-optional: exactly as without --redis-url', () => {
+  it('an unknown private target is refused at once, through the session (error counted)', async () => {
+    const srv = await server({ redisUrl: `redis://127.0.0.1:${await freePort()}`, redisOptional: true });
+    const bus = srv.server.bus;
+    expect(bus.spine).toBeDefined();
+    expect(bus.spine?.active).toBe(false);
+    const { client: a } = await RawClient.connect(srv.url);
+    cleanups.push(() => a.close());
+    const errorsBefore = bus.telemetry.counters.errors;
+    a.send({ type: 'private', id: 'p-nobody', payload: { target: 'nobody', text: 'hi' } });
+    const err = await a.next((e) => e.type === 'error' && e.request_id === 'p-nobody');
+    expect(err).toMatchObject({ error_code: 'UNKNOWN_TARGET', payload: { unknown_targets: ['nobody'] } });
+    // session.reject counts it; the spine's asynchronous report (which bypasses it) would not.
+    expect(bus.telemetry.counters.errors).toBe(errorsBefore + 1);
+  });
+});
+
 describe('health checks', () => {
   it('components contribute reasons that turn /health 503 until they clear or unregister', async () => {
     const srv = await server({});

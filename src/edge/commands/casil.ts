@@ -5,16 +5,23 @@ import type { CommandHandler } from './command.js';
 
 export const casilReload: CommandHandler = {
   name: 'casil_reload',
-  summary: 'Admin: replace the CASIL policy with parameters.policy (the config file casil section format). Validated first: an invalid policy is refused with CASIL_POLICY_INVALID and the one in force stays.',
-  handle(bus, conn, params) {
+  summary: 'Admin: replace the CASIL policy with parameters.policy (the config file casil section format; null: back to the configured one), on every node with the Redis spine. Validated first: an invalid policy is refused with CASIL_POLICY_INVALID and the one in force stays.',
+  async handle(bus, conn, params) {
     assertAdmin(conn.identity, 'casil_reload');
-    if (!Object.hasOwn(params, 'policy')) throw new ParameterError('policy', 'policy is required: an object like the config file casil section, or null for the built-in default');
-    // null resets to the built-in default policy (secure defaults).
-    const policy = params['policy'] === null ? undefined : params['policy'];
-    const result = bus.casil.engine.reload(policy);
+    if (!Object.hasOwn(params, 'policy')) throw new ParameterError('policy', 'policy is required: an object like the config file casil section, or null for the configured policy');
+    // null drops the runtime policy: back to the configured one (the config file's casil section, else the built-in default).
+    const policy = params['policy'];
+    const result = policy === null ? bus.casil.engine.reset() : bus.casil.engine.reload(policy);
     if (!result.ok) throw new ArqonError('CASIL_POLICY_INVALID', result.error);
     bus.logger.info('casil policy reloaded', { version: result.version, by: conn.clientId });
-    return { reloaded: true, version: result.version, ...bus.casil.engine.describe() };
+    // With the spine every node applies it too (and nodes starting later): applied here whatever Redis says.
+    let shared = false;
+    try {
+      shared = (await bus.spine?.casilPolicyChanged(policy)) ?? false;
+    } catch (err) {
+      bus.logger.warn('casil policy not shared with the other nodes (applied on this node only)', { error: String(err) });
+    }
+    return { reloaded: true, version: result.version, shared, ...bus.casil.engine.describe() };
   },
 };
 

@@ -36,7 +36,7 @@ export const joinChannel: CommandHandler = {
   async handle(bus, conn, params) {
     const { room, channel } = requiredAddress(params);
     assertCan(conn.identity, 'subscribe', room, channel);
-    if (bus.spine) await bus.topic.adopt(conn, room, channel);
+    if (bus.spine?.active) await bus.topic.adopt(conn, room, channel);
     const existing = bus.channels.get(conn.tenant, room, channel);
     if (!existing?.members.has(conn) && conn.memberships.size >= conn.limits.maxChannelsPerConnection) {
       throw new ArqonError('CHANNEL_LIMIT', `a connection may join at most ${conn.limits.maxChannelsPerConnection} channels`, {
@@ -47,7 +47,7 @@ export const joinChannel: CommandHandler = {
     const { channel: ch, joined, created } = bus.topic.join(conn, room, channel);
     // With the spine, the position is read only once the channel's traffic reaches this node, so
     // every event after the answered offset is delivered live (read first, one could slip between).
-    if (bus.spine) await bus.spine.whenReceiving(ch);
+    if (bus.spine?.active) await bus.spine.whenReceiving(ch);
     const [position, remote] = await Promise.all([bus.store.position(streamKey(ch)), bus.spine?.remoteMembers(ch) ?? []]);
     bus.spine?.joinedAt(ch, position);
     if (joined && bus.telemetry.active) {
@@ -94,7 +94,7 @@ export const listChannels: CommandHandler = {
       created_at: ch.createdAt.toISOString(),
     }));
     // With the spine the tenant's channels on every node, member counts from the presence hashes.
-    const everywhere = bus.spine ? await bus.spine.listChannels(conn.tenant) : null;
+    const everywhere = bus.spine?.active ? await bus.spine.listChannels(conn.tenant) : null;
     if (everywhere !== null) {
       const local = new Map(channels.map((c) => [`${c.room}:${c.channel}`, c]));
       const remote = everywhere.filter((r) => (room === undefined || r.room === room) && can(conn.identity, 'subscribe', r.room, r.channel))
