@@ -9,7 +9,7 @@ import type { Connection } from '../edge/connection.js';
 import { PROTOCOL_VERSION, type Envelope, type EventFrame, type PrivateFrame } from '../protocol/envelope.js';
 import { ArqonError } from '../protocol/errors.js';
 import { errorEnvelope, systemEnvelope } from '../protocol/outbound.js';
-import type { AppendResult, StreamKey, StreamStore } from '../storage/stream-store.js';
+import { withPosition, type AppendResult, type StreamKey, type StreamStore } from '../storage/stream-store.js';
 import type { BusMetrics } from '../telemetry/metrics.js';
 import type { ChannelAddress } from '../spine/channel-bus.js';
 import type { RedisSpine, SpineSink } from '../spine/spine.js';
@@ -85,7 +85,7 @@ export class TopicRouter implements Router, SpineSink {
     };
     // With the spine, the store publishes the event as it appends it (one order on every node).
     const spine = this.spine;
-    const broadcast = spine?.eventBroadcast(channel, JSON.stringify(withPosition(envelope, 0, '')), echo === true ? null : sender);
+    const broadcast = spine?.eventBroadcast(channel, () => JSON.stringify(withPosition(envelope, 0, '')), echo === true ? null : sender);
     let position: AppendResult;
     try {
       position = await this.deps.store.append(streamKey(channel), envelope, this.clock(), broadcast ?? undefined);
@@ -327,9 +327,4 @@ export class TopicRouter implements Router, SpineSink {
     this.deps.metrics.messagesOut('system', fanout(bytes, channel.members, conn), bytes.length);
     spine?.publish(channel, bytes);
   }
-}
-
-/** The envelope as delivered and as returned by `history`: `metadata.offset` and `metadata.epoch` added. */
-export function withPosition(envelope: Envelope, offset: number, epoch: string): Envelope {
-  return { ...envelope, metadata: { ...envelope.metadata, offset, epoch } };
 }

@@ -18,8 +18,7 @@
  * the offsets and resume with `history`).
  */
 import { encodeEnvelope } from '../edge/codec-json.js';
-import { withPosition } from '../router/topic-router.js';
-import type { StreamStore } from '../storage/stream-store.js';
+import { withPosition, type StreamStore } from '../storage/stream-store.js';
 import type { ChannelAddress } from './channel-bus.js';
 import type { SpineMessage } from './wire.js';
 

@@ -80,14 +80,14 @@ export class ChannelBus {
 
   /**
    * What the history store publishes with the append of an event whose JSON
-   * (offset 0, epoch '') is `json`, skipping connection `skip` here. Null while
+   * (offset 0, epoch '') `json` builds, skipping connection `skip` here. Null while
    * this node's own subscription is not live: the event would not come back
    * to its local members, so the caller delivers it locally and publishes E.
    */
-  broadcast(address: ChannelAddress, json: string, skip: string | null): AppendBroadcast | null {
+  broadcast(address: ChannelAddress, json: () => string, skip: string | null): AppendBroadcast | null {
     const topic = this.topic(address);
     if (!this.sub.isLive(topic)) return null;
-    const template = positionTemplate(json);
+    const template = positionTemplate(json());
     if (template === null) return null;
     return { topic, ...template, before: spineHeader('S', this.nodeId, skip) + template.before };
   }

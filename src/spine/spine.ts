@@ -67,8 +67,8 @@ export class RedisSpine {
   private readonly connections = new Map<string, Connection>();
 
   constructor(private readonly options: SpineOptions) {
-    this.nodeId = options.nodeId ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
-    if (/[\s]/.test(this.nodeId)) throw new Error(`node id "${this.nodeId}" must not contain whitespace`);
+    // A configured id was validated by the config parser (--node-id); a generated one keeps to the same characters.
+    this.nodeId = options.nodeId ?? `${hostname().replace(/[^A-Za-z0-9_.@+-]/g, '-').slice(0, 50)}-${randomBytes(4).toString('hex')}`;
     this.keys = new SpineKeys(options.prefix);
   }
 
@@ -185,7 +185,7 @@ export class RedisSpine {
    * the spine is off or this node does not receive the channel right now
    * (then the caller delivers locally and `publish`es).
    */
-  eventBroadcast(channel: Channel, json: string, skip: Connection | null): AppendBroadcast | null {
+  eventBroadcast(channel: Channel, json: () => string, skip: Connection | null): AppendBroadcast | null {
     return this.parts?.channels.broadcast(channel, json, skip?.connectionId ?? null) ?? null;
   }
 

@@ -45,10 +45,6 @@ export class Subscriber {
     });
   }
 
-  get size(): number {
-    return this.handlers.size;
-  }
-
   add(channel: string, handler: MessageHandler): void {
     const known = this.handlers.has(channel);
     this.handlers.set(channel, handler);

@@ -111,3 +111,12 @@ export interface RetentionOptions {
 export function dedupeKey(envelope: Envelope): string {
   return `${envelope.from ?? ''}\u0000${envelope.id}`;
 }
+
+/**
+ * The envelope as delivered and as returned by `history`: `metadata.offset`
+ * and `metadata.epoch` added, as the last keys (the spine's wire relies on that
+ * order to splice a position into pre-encoded JSON, src/spine/wire.ts).
+ */
+export function withPosition(envelope: Envelope, offset: number, epoch: string): Envelope {
+  return { ...envelope, metadata: { ...envelope.metadata, offset, epoch } };
+}

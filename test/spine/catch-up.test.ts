@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeEnvelope } from '../../src/edge/codec-json.js';
 import { PROTOCOL_VERSION, type Envelope } from '../../src/protocol/envelope.js';
-import { withPosition } from '../../src/router/topic-router.js';
+import { withPosition } from '../../src/storage/stream-store.js';
 import { ChannelCatchUp, positionOf } from '../../src/spine/catch-up.js';
 import type { ChannelAddress } from '../../src/spine/channel-bus.js';
 import type { SpineMessage } from '../../src/spine/wire.js';

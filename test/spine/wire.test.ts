@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { positionOf } from '../../src/spine/catch-up.js';
 import { SpineKeys } from '../../src/spine/keys.js';
 import { decodeSpineMessage, encodeSpineMessage, positionTemplate, spineHeader } from '../../src/spine/wire.js';
-import { withPosition } from '../../src/router/topic-router.js';
+import { withPosition } from '../../src/storage/stream-store.js';
 import { envelope } from '../storage/stream-store.conformance.js';
 
 describe('spine wire format', () => {

@@ -1,7 +1,8 @@
 /** The `history` command: time- and offset-bounded reads with resume semantics. */
 import { assertCan } from '../../identity/authorize.js';
 import { ParameterError } from '../../protocol/errors.js';
-import { streamKey, withPosition } from '../../router/topic-router.js';
+import { streamKey } from '../../router/topic-router.js';
+import { withPosition } from '../../storage/stream-store.js';
 import type { CommandHandler } from './command.js';
 import { optionalInt, optionalString, optionalTime, requiredAddress } from './params.js';
 
